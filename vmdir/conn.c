@@ -1,0 +1,403 @@
+/*
+ * conn.c: client connections: accepting (plain and LDAPS), framing whole
+ * LDAP messages out of the input, writing responses with backpressure,
+ * StartTLS, idle timeouts and closing. One path for TCP and TLS: both are
+ * libevent bufferevents.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+
+#include "server.h"
+#include "log.h"
+
+/* A worker producing results pauses while the client has more than
+ * CONN_HIGH bytes unread, until it is back under CONN_LOW. */
+#define CONN_HIGH	(1024 * 1024)
+#define CONN_LOW	(256 * 1024)
+
+static void	conn_read(struct bufferevent *, void *);
+static void	conn_write(struct bufferevent *, void *);
+static void	conn_event(struct bufferevent *, short, void *);
+
+void
+conn_ref(struct conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->refs++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+conn_unref(struct conn *c)
+{
+	int refs;
+
+	pthread_mutex_lock(&c->lock);
+	refs = --c->refs;
+	pthread_mutex_unlock(&c->lock);
+	if (refs > 0)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->drained);
+	free(c->bind_ndn);
+	free(c);
+}
+
+/* Frees the bufferevent now (loop thread only); in-flight operations see
+ * bev == NULL and stop. */
+static void
+conn_close(struct conn *c)
+{
+	struct bufferevent *bev;
+
+	pthread_mutex_lock(&c->lock);
+	bev = c->bev;
+	c->bev = NULL;
+	c->closing = true;
+	for (struct op *o = c->ops; o != NULL; o = o->next)
+		o->abandoned = true;
+	pthread_cond_broadcast(&c->drained);
+	pthread_mutex_unlock(&c->lock);
+	if (bev == NULL)
+		return;
+	log_debug("conn=%llu closed", (unsigned long long)c->id);
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	bufferevent_free(bev);
+	conn_unref(c);
+}
+
+/* Closes once everything queued has been written. */
+static void
+conn_close_after_flush(struct conn *c)
+{
+	struct bufferevent *bev;
+
+	pthread_mutex_lock(&c->lock);
+	c->closing = true;
+	bev = c->bev;
+	pthread_mutex_unlock(&c->lock);
+	if (bev == NULL)
+		return;
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_close(c);
+}
+
+static struct bufferevent *
+conn_bev_new(struct conn *c, evutil_socket_t fd, bool ldaps)
+{
+	int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_THREADSAFE |
+	    BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS;
+	SSL *ssl;
+
+	if (!ldaps)
+		return bufferevent_socket_new(srv->base, fd, opts);
+	if ((ssl = SSL_new(srv->tls)) == NULL)
+		return NULL;
+	c->tls = true;
+	return bufferevent_openssl_socket_new(srv->base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, opts);
+}
+
+static void
+conn_setup(struct conn *c)
+{
+	struct timeval idle = { srv->conf.idle_timeout, 0 };
+
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_LOW, 0);
+	if (srv->conf.idle_timeout > 0)
+		bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void
+conn_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	bool ldaps = arg != NULL;
+	struct conn *c;
+	int one = 1;
+
+	if (srv->stopping) {
+		evutil_closesocket(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->drained, NULL);
+	c->refs = 1;
+	c->id = atomic_fetch_add(&srv->next_conn_id, 1);
+	if (sa->sa_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+		snprintf(c->peer, sizeof(c->peer), "%s:%u", a, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
+		char a[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
+		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", a, ntohs(sin6->sin6_port));
+	}
+	if ((c->bev = conn_bev_new(c, fd, ldaps)) == NULL) {
+		log_error("conn=%llu cannot set up connection", (unsigned long long)c->id);
+		evutil_closesocket(fd);
+		conn_unref(c);
+		return;
+	}
+	log_info("conn=%llu fd=%d ACCEPT from %s%s", (unsigned long long)c->id,
+	    (int)fd, c->peer, ldaps ? " (LDAPS)" : "");
+	conn_setup(c);
+}
+
+/*
+ * Total length of the LDAPMessage whose first bytes are buf: 0 if the
+ * header is not complete yet, -1 if it cannot be an LDAPMessage (not a
+ * SEQUENCE, indefinite or oversized length).
+ */
+static ssize_t
+conn_frame(const unsigned char *buf, size_t len, size_t max)
+{
+	size_t n, body = 0;
+
+	if (len < 2)
+		return 0;
+	if (buf[0] != 0x30)
+		return -1;
+	if (buf[1] < 0x80)
+		body = buf[1], n = 2;
+	else {
+		size_t k = buf[1] & 0x7f;
+		if (k == 0 || k > 4)
+			return -1;
+		if (len < 2 + k)
+			return 0;
+		for (size_t i = 0; i < k; i++)
+			body = body << 8 | buf[2 + i];
+		n = 2 + k;
+	}
+	if (body > max)
+		return -1;
+	return (ssize_t)(n + body);
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	unsigned char hdr[6], *pdu;
+	size_t len;
+	ssize_t total;
+
+	while (!c->closing && (len = evbuffer_get_length(in)) > 0) {
+		size_t hl = len < sizeof(hdr) ? len : sizeof(hdr);
+		evbuffer_copyout(in, hdr, hl);
+		total = conn_frame(hdr, hl, srv->conf.max_pdu);
+		if (total < 0) {
+			log_info("conn=%llu malformed or oversized message, disconnecting",
+			    (unsigned long long)c->id);
+			conn_disconnect(c, LDAP_PROTOCOL_ERROR,
+			    "malformed or oversized LDAP message");
+			return;
+		}
+		if (total == 0 || (size_t)total > len)
+			return;
+		if ((pdu = malloc(total)) == NULL) {
+			conn_disconnect(c, LDAP_UNAVAILABLE, "out of memory");
+			return;
+		}
+		evbuffer_remove(in, pdu, total);
+		op_dispatch(c, pdu, total);
+	}
+}
+
+static void
+conn_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	pthread_cond_broadcast(&c->drained);
+	pthread_mutex_unlock(&c->lock);
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_close(c);
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		pthread_mutex_lock(&c->lock);
+		int busy = c->nops;
+		pthread_mutex_unlock(&c->lock);
+		if (busy > 0) {
+			bufferevent_enable(bev, EV_READ);
+			return;
+		}
+		log_info("conn=%llu idle timeout", (unsigned long long)c->id);
+		conn_disconnect(c, LDAP_UNAVAILABLE, "idle timeout");
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		unsigned long e = bufferevent_get_openssl_error(bev);
+		if (e != 0)
+			log_info("conn=%llu TLS error: %s", (unsigned long long)c->id,
+			    ERR_reason_error_string(e));
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		conn_close(c);
+}
+
+int
+conn_send(struct conn *c, const struct berval *msg)
+{
+	struct timespec deadline;
+	struct evbuffer *out;
+	int rc = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->bev == NULL || (c->closing && c->nops == 0)) {
+		pthread_mutex_unlock(&c->lock);
+		return -1;
+	}
+	bufferevent_write(c->bev, msg->bv_val, msg->bv_len);
+	out = bufferevent_get_output(c->bev);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += srv->conf.write_timeout;
+	while (c->bev != NULL && evbuffer_get_length(out) > CONN_HIGH) {
+		if (pthread_cond_timedwait(&c->drained, &c->lock, &deadline) == ETIMEDOUT) {
+			log_info("conn=%llu client does not read its results",
+			    (unsigned long long)c->id);
+			rc = -1;
+			break;
+		}
+	}
+	if (c->bev == NULL)
+		rc = -1;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+/* RFC 4511 4.4.1: an unsolicited notification with messageID 0. */
+void
+conn_disconnect(struct conn *c, int rc, const char *text)
+{
+	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+	struct berval bv;
+
+	if (ber != NULL && ber_printf(ber, "{it{essts}}", 0, LDAP_RES_EXTENDED,
+	    rc, "", text, LDAP_TAG_EXOP_RES_OID, LDAP_NOTICE_OF_DISCONNECTION) >= 0 &&
+	    ber_flatten2(ber, &bv, 0) == 0) {
+		pthread_mutex_lock(&c->lock);
+		if (c->bev != NULL)
+			bufferevent_write(c->bev, bv.bv_val, bv.bv_len);
+		pthread_mutex_unlock(&c->lock);
+	}
+	ber_free(ber, 1);
+	conn_close_after_flush(c);
+}
+
+/* The StartTLS response is already queued in clear; wrap the connection
+ * in a TLS filter (the server side accepts the handshake). */
+int
+conn_start_tls(struct conn *c)
+{
+	struct bufferevent *tlsbev;
+	SSL *ssl;
+
+	if ((ssl = SSL_new(srv->tls)) == NULL)
+		return -1;
+	pthread_mutex_lock(&c->lock);
+	if (c->bev == NULL) {
+		pthread_mutex_unlock(&c->lock);
+		SSL_free(ssl);
+		return -1;
+	}
+	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	tlsbev = bufferevent_openssl_filter_new(srv->base, c->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_THREADSAFE | BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS);
+	if (tlsbev == NULL) {
+		bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
+		pthread_mutex_unlock(&c->lock);
+		return -1;
+	}
+	c->bev = tlsbev;
+	c->tls = true;
+	pthread_mutex_unlock(&c->lock);
+	conn_setup(c);
+	return 0;
+}
+
+void
+conn_identity(struct conn *c, char **ndn, bool *admin)
+{
+	pthread_mutex_lock(&c->lock);
+	*ndn = c->bind_ndn != NULL ? strdup(c->bind_ndn) : NULL;
+	*admin = c->admin;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+conn_set_identity(struct conn *c, const char *ndn, bool admin)
+{
+	char *copy = ndn != NULL ? strdup(ndn) : NULL;
+
+	pthread_mutex_lock(&c->lock);
+	free(c->bind_ndn);
+	c->bind_ndn = copy;
+	c->admin = admin;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void
+conn_listen_error(struct evconnlistener *l, void *arg)
+{
+	log_error("accept: %s", strerror(errno));
+}
+
+int
+conn_listen(const char *addr, int port, bool ldaps)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+	char spec[300];
+	struct evconnlistener *l;
+
+	snprintf(spec, sizeof(spec), strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, port);
+	memset(&ss, 0, sizeof(ss));
+	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
+		log_error("invalid listen address %s", spec);
+		return -1;
+	}
+	l = evconnlistener_new_bind(srv->base, conn_accept, ldaps ? (void *)1 : NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
+	    (struct sockaddr *)&ss, sslen);
+	if (l == NULL) {
+		log_error("cannot listen on %s: %s", spec, strerror(errno));
+		return -1;
+	}
+	evconnlistener_set_error_cb(l, conn_listen_error);
+	log_info("listening on %s (%s)", spec, ldaps ? "LDAPS" : "LDAP");
+	return 0;
+}

@@ -1,0 +1,451 @@
+/*
+ * main.c: vmdird start-up and shut-down: settings from the configuration
+ * file and flags, one-time initialisation (--init), the data directory
+ * lock, storage, listeners, the pid file and signals.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "server.h"
+#include "log.h"
+
+static struct server server;
+struct server *srv = &server;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vmdird [options]\n"
+	    "       vmdird --init --password PASS [options]\n"
+	    "\n"
+	    "  -f, --config FILE       configuration file (INI, section [server])\n"
+	    "  -d, --data-dir DIR      data directory (default /var/lib/trellis/vmdir)\n"
+	    "  -l, --listen ADDR       listen address (default 127.0.0.1)\n"
+	    "  -p, --port PORT         LDAP port (default 389, 0 disables)\n"
+	    "  -P, --ldaps-port PORT   LDAPS port (default off)\n"
+	    "      --tls-cert FILE     PEM certificate chain for LDAPS and StartTLS\n"
+	    "      --tls-key FILE      PEM private key\n"
+	    "      --pid-file FILE     write the process id here\n"
+	    "      --log-level LEVEL   error, warn, info, debug or trace (default info)\n"
+	    "      --syslog            log to syslog instead of standard error\n"
+	    "      --schema-dir DIR    schema files (default %s)\n"
+	    "      --domain NAME       domain for --init (default vsphere.local)\n"
+	    "      --site NAME         site for --init (default Default-First-Site)\n"
+	    "      --node NAME         this node's name (default: host name)\n"
+	    "  -o, --set KEY=VALUE     any configuration setting\n"
+	    "      --init              initialise the data directory and exit\n"
+	    "      --password PASS     Administrator password for --init\n"
+	    "      --password-file F   read it from a file instead\n"
+	    "  -h, --help              this help\n"
+	    "  -V, --version           print the version\n"
+	    "\n"
+	    "Signals: TERM/INT stop cleanly; USR1 raises the log level, USR2 lowers it.\n",
+	    SCHEMA_DIR);
+}
+
+enum {
+	OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_PID, OPT_LOG, OPT_SYSLOG, OPT_SCHEMA,
+	OPT_DOMAIN, OPT_SITE, OPT_NODE, OPT_INIT, OPT_PASSWORD, OPT_PASSWORD_FILE
+};
+
+static const struct option main_opts[] = {
+	{ "config", required_argument, NULL, 'f' },
+	{ "data-dir", required_argument, NULL, 'd' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "ldaps-port", required_argument, NULL, 'P' },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "pid-file", required_argument, NULL, OPT_PID },
+	{ "log-level", required_argument, NULL, OPT_LOG },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "schema-dir", required_argument, NULL, OPT_SCHEMA },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "site", required_argument, NULL, OPT_SITE },
+	{ "node", required_argument, NULL, OPT_NODE },
+	{ "set", required_argument, NULL, 'o' },
+	{ "init", no_argument, NULL, OPT_INIT },
+	{ "password", required_argument, NULL, OPT_PASSWORD },
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char *const main_keys[] = {
+	[OPT_TLS_CERT - 256] = "tls_cert", [OPT_TLS_KEY - 256] = "tls_key",
+	[OPT_PID - 256] = "pid_file", [OPT_LOG - 256] = "log_level",
+	[OPT_SCHEMA - 256] = "schema_dir", [OPT_DOMAIN - 256] = "domain",
+	[OPT_SITE - 256] = "site", [OPT_NODE - 256] = "node",
+};
+
+static char *
+main_read_file(const char *path)
+{
+	char buf[1024];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return strdup(buf);
+}
+
+/* "vsphere.local" -> "dc=vsphere,dc=local" */
+static char *
+main_domain_dn(const char *domain)
+{
+	size_t len = strlen(domain);
+	char *out = malloc(len * 4 + 4), *p = out;
+
+	if (out == NULL)
+		return NULL;
+	p += sprintf(p, "dc=");
+	for (const char *s = domain; *s != '\0'; s++)
+		p += *s == '.' ? sprintf(p, ",dc=") : sprintf(p, "%c", *s);
+	return out;
+}
+
+/* Fills the server's names from the settings. */
+static int
+main_names(void)
+{
+	char buf[2048], *n;
+
+	if ((srv->suffix = main_domain_dn(srv->conf.domain)) == NULL ||
+	    dn_normalize(srv->schema, srv->suffix, &srv->nsuffix) != LDAP_SUCCESS) {
+		fprintf(stderr, "vmdird: invalid domain '%s'\n", srv->conf.domain);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "cn=Administrator,cn=Users,%s", srv->suffix);
+	if (dn_normalize(srv->schema, buf, &srv->admin_ndn) != LDAP_SUCCESS)
+		return -1;
+	snprintf(buf, sizeof(buf), "cn=Administrators,cn=Builtin,%s", srv->suffix);
+	if (dn_normalize(srv->schema, buf, &srv->admins_ndn) != LDAP_SUCCESS)
+		return -1;
+	snprintf(buf, sizeof(buf), "cn=%s,cn=Servers,cn=%s,cn=Sites,cn=Configuration,%s",
+	    srv->conf.node, srv->conf.site, srv->suffix);
+	if (dn_normalize(srv->schema, buf, &n) != LDAP_SUCCESS) {
+		fprintf(stderr, "vmdird: invalid node or site name\n");
+		return -1;
+	}
+	free(n);
+	srv->server_dn = strdup(buf);
+	return srv->server_dn != NULL ? 0 : -1;
+}
+
+/* One process per data directory: recovery on open assumes it. */
+static int
+main_lock(void)
+{
+	char path[4096];
+	int fd;
+
+	if (mkdir(srv->conf.data_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "vmdird: cannot create %s: %s\n", srv->conf.data_dir,
+		    strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/vmdird.lock", srv->conf.data_dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	    flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		fprintf(stderr, "vmdird: %s is in use by another vmdird\n",
+		    srv->conf.data_dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+main_open(void)
+{
+	struct be_config bc = { 0 };
+	struct diag d;
+	char *list, *tok, *save = NULL;
+	const char *idx[64];
+	size_t n = 0;
+	int rc;
+
+	diag_clear(&d);
+	if (schema_load(srv->conf.schema_dir, &srv->schema, &d) != LDAP_SUCCESS) {
+		fprintf(stderr, "vmdird: schema: %s\n", d.text);
+		return -1;
+	}
+	if ((list = strdup(srv->conf.indexes)) == NULL)
+		return -1;
+	for (tok = strtok_r(list, ", ", &save); tok != NULL && n < 63;
+	    tok = strtok_r(NULL, ", ", &save))
+		idx[n++] = tok;
+	idx[n] = NULL;
+	bc.dir = srv->conf.data_dir;
+	bc.cache_bytes = srv->conf.cache_mb << 20;
+	bc.indexes = idx;
+	bc.nosync = srv->conf.nosync;
+	rc = be_open(&bc, srv->schema, &srv->be, &d);
+	free(list);
+	if (rc != LDAP_SUCCESS) {
+		fprintf(stderr, "vmdird: storage: %s\n", d.text);
+		return -1;
+	}
+	return main_names();
+}
+
+static int
+main_init(const char *password)
+{
+	struct be_txn *t;
+	struct diag d;
+	char *v = NULL;
+	int rc;
+
+	if (password == NULL || password[0] == '\0') {
+		fprintf(stderr, "vmdird: --init needs --password or --password-file\n");
+		return 2;
+	}
+	if (be_begin(srv->be, false, &t) == LDAP_SUCCESS) {
+		rc = be_meta_get(t, "invocationId", &v);
+		be_abort(t);
+		free(v);
+		if (rc == LDAP_SUCCESS) {
+			fprintf(stderr, "vmdird: %s is already initialised\n",
+			    srv->conf.data_dir);
+			return 1;
+		}
+	}
+	diag_clear(&d);
+	if (init_domain(password, &d) != LDAP_SUCCESS) {
+		fprintf(stderr, "vmdird: initialisation failed: %s\n", d.text);
+		return 1;
+	}
+	printf("Initialised %s: domain %s (%s), node %s, invocationId %s\n"
+	    "Administrator: cn=Administrator,cn=Users,%s\n",
+	    srv->conf.data_dir, srv->conf.domain, srv->suffix, srv->conf.node,
+	    srv->invocation, srv->suffix);
+	return 0;
+}
+
+/* Reads the node's identity written by --init. */
+static int
+main_identity(void)
+{
+	struct be_txn *t;
+	char *inv = NULL, *sid = NULL, *node = NULL, *domain = NULL;
+	int rc;
+
+	if (be_begin(srv->be, false, &t) != LDAP_SUCCESS)
+		return -1;
+	rc = be_meta_get(t, "invocationId", &inv);
+	if (rc == LDAP_SUCCESS)
+		rc = be_meta_get(t, "serverId", &sid);
+	/* the names chosen at --init hold for the data directory's life */
+	if (rc == LDAP_SUCCESS && be_meta_get(t, "node", &node) == LDAP_SUCCESS) {
+		free(srv->conf.node);
+		srv->conf.node = node;
+	}
+	if (rc == LDAP_SUCCESS && be_meta_get(t, "domain", &domain) == LDAP_SUCCESS) {
+		free(srv->conf.domain);
+		srv->conf.domain = domain;
+	}
+	be_abort(t);
+	if (rc != LDAP_SUCCESS) {
+		fprintf(stderr, "vmdird: %s is not initialised: run vmdird --init first\n",
+		    srv->conf.data_dir);
+		free(inv);
+		return -1;
+	}
+	snprintf(srv->invocation, sizeof(srv->invocation), "%s", inv);
+	srv->server_id = atoi(sid);
+	free(inv);
+	free(sid);
+	free(srv->suffix);
+	free(srv->nsuffix);
+	free(srv->admin_ndn);
+	free(srv->admins_ndn);
+	free(srv->server_dn);
+	return main_names();
+}
+
+static struct event *main_stop_timer;
+
+static void
+main_stop_check(evutil_socket_t fd, short what, void *arg)
+{
+	if (workq_idle())
+		event_base_loopexit(srv->base, NULL);
+}
+
+static void
+main_signal(evutil_socket_t sig, short what, void *arg)
+{
+	static const struct timeval tick = { 0, 20000 };
+	enum log_level l = log_get_level();
+
+	switch (sig) {
+	case SIGUSR1:
+		log_set_level(l < LOG_LVL_TRACE ? l + 1 : l);
+		log_warn("log level now %s", log_level_name(log_get_level()));
+		return;
+	case SIGUSR2:
+		log_set_level(l > LOG_LVL_ERROR ? l - 1 : l);
+		log_warn("log level now %s", log_level_name(log_get_level()));
+		return;
+	}
+	if (srv->stopping)
+		return;
+	log_info("signal %d: shutting down", (int)sig);
+	srv->stopping = true;
+	main_stop_timer = event_new(srv->base, -1, EV_PERSIST, main_stop_check, NULL);
+	event_add(main_stop_timer, &tick);
+}
+
+static int
+main_pidfile(void)
+{
+	FILE *f;
+
+	if (srv->conf.pid_file == NULL)
+		return 0;
+	if ((f = fopen(srv->conf.pid_file, "w")) == NULL) {
+		log_error("cannot write %s: %s", srv->conf.pid_file, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static int
+main_serve(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGUSR2 };
+	struct event *sev[4];
+
+	if (main_identity() != 0)
+		return 1;
+	if (srv->conf.tls_cert != NULL && srv->conf.tls_key != NULL &&
+	    (srv->tls = tls_server_ctx(srv->conf.tls_cert, srv->conf.tls_key)) == NULL)
+		return 1;
+	if (srv->conf.ldaps_port > 0 && srv->tls == NULL) {
+		log_error("an LDAPS port needs tls_cert and tls_key");
+		return 1;
+	}
+	evthread_use_pthreads();
+	if ((srv->base = event_base_new()) == NULL)
+		return 1;
+	if ((srv->conf.port > 0 && conn_listen(srv->conf.listen, srv->conf.port, false) != 0) ||
+	    (srv->conf.ldaps_port > 0 &&
+	    conn_listen(srv->conf.listen, srv->conf.ldaps_port, true) != 0))
+		return 1;
+	for (size_t i = 0; i < 4; i++) {
+		sev[i] = evsignal_new(srv->base, sigs[i], main_signal, NULL);
+		event_add(sev[i], NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (workq_start(srv->conf.threads) != 0 || main_pidfile() != 0)
+		return 1;
+	srv->started = time(NULL);
+	log_info("vmdird %s serving %s as %s (serverId %d, invocationId %s)",
+	    PACKAGE_VERSION, srv->suffix, srv->conf.node, srv->server_id, srv->invocation);
+	event_base_dispatch(srv->base);
+	workq_stop();
+	for (size_t i = 0; i < 4; i++)
+		event_free(sev[i]);
+	if (main_stop_timer != NULL)
+		event_free(main_stop_timer);
+	if (srv->conf.pid_file != NULL)
+		unlink(srv->conf.pid_file);
+	log_info("stopped");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char *password = NULL;
+	bool init = false;
+	int ch, rc, level;
+
+	conf_defaults(&srv->conf);
+	/* the configuration file first, so flags override it */
+	for (int i = 1; i < argc - 1; i++)
+		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--config") == 0)
+			if (conf_load(&srv->conf, argv[i + 1]) != 0)
+				return 2;
+	while ((ch = getopt_long(argc, argv, "f:d:l:p:P:o:hV", main_opts, NULL)) != -1) {
+		char *eq;
+		rc = 0;
+		switch (ch) {
+		case 'f':
+			break;
+		case 'd': rc = conf_set(&srv->conf, "data_dir", optarg); break;
+		case 'l': rc = conf_set(&srv->conf, "listen", optarg); break;
+		case 'p': rc = conf_set(&srv->conf, "port", optarg); break;
+		case 'P': rc = conf_set(&srv->conf, "ldaps_port", optarg); break;
+		case 'o':
+			if ((eq = strchr(optarg, '=')) == NULL) {
+				fprintf(stderr, "vmdird: --set needs KEY=VALUE\n");
+				return 2;
+			}
+			*eq = '\0';
+			rc = conf_set(&srv->conf, optarg, eq + 1);
+			break;
+		case OPT_SYSLOG: srv->conf.syslog = true; break;
+		case OPT_INIT: init = true; break;
+		case OPT_PASSWORD: password = strdup(optarg); break;
+		case OPT_PASSWORD_FILE:
+			if ((password = main_read_file(optarg)) == NULL) {
+				fprintf(stderr, "vmdird: cannot read %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("vmdird %s\n", PACKAGE_VERSION); return 0;
+		case '?': usage(stderr); return 2;
+		default:
+			rc = conf_set(&srv->conf, main_keys[ch - 256], optarg);
+			break;
+		}
+		if (rc != 0)
+			return 2;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vmdird: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if ((level = log_level_parse(srv->conf.log_level)) < 0) {
+		fprintf(stderr, "vmdird: unknown log level '%s'\n", srv->conf.log_level);
+		return 2;
+	}
+	log_init("vmdird", srv->conf.syslog, level);
+	if (main_lock() != 0 || main_open() != 0)
+		return 1;
+	rc = init ? main_init(password) : main_serve();
+	free(password);
+	be_close(srv->be);
+	schema_free(srv->schema);
+	if (srv->tls != NULL)
+		SSL_CTX_free(srv->tls);
+	if (srv->base != NULL)
+		event_base_free(srv->base);
+	free(srv->suffix);
+	free(srv->nsuffix);
+	free(srv->admin_ndn);
+	free(srv->admins_ndn);
+	free(srv->server_dn);
+	conf_free(&srv->conf);
+	return rc;
+}

@@ -1,0 +1,289 @@
+/*
+ * op.c: from a framed message to a running operation: the LDAPMessage
+ * envelope, controls, the dispatch table, the per-connection and
+ * server-wide limits, abandon and unbind, and StartTLS (which must run on
+ * the event loop's thread because it swaps the connection's transport).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+#include "log.h"
+
+#define OID_PAGED	"1.2.840.113556.1.4.319"
+#define OID_MANAGEDSAIT	"2.16.840.1.113730.3.4.2"
+
+static const struct {
+	ber_tag_t	  tag;
+	void		(*fn)(struct op *);
+} op_table[] = {
+	{ LDAP_REQ_BIND, op_bind },
+	{ LDAP_REQ_SEARCH, op_search },
+	{ LDAP_REQ_MODIFY, op_modify },
+	{ LDAP_REQ_ADD, op_add },
+	{ LDAP_REQ_DELETE, op_delete },
+	{ LDAP_REQ_MODDN, op_modrdn },
+	{ LDAP_REQ_COMPARE, op_compare },
+	{ LDAP_REQ_EXTENDED, op_extended },
+};
+
+void
+op_free(struct op *o)
+{
+	struct conn *c;
+
+	if (o == NULL)
+		return;
+	c = o->conn;
+	if (c != NULL) {
+		pthread_mutex_lock(&c->lock);
+		for (struct op **p = &c->ops; *p != NULL; p = &(*p)->next)
+			if (*p == o) {
+				*p = o->next;
+				c->nops--;
+				break;
+			}
+		pthread_mutex_unlock(&c->lock);
+		conn_unref(c);
+	}
+	if (o->ber != NULL)
+		ber_free(o->ber, 0);
+	free(o->pdu.bv_val);
+	ber_memfree(o->cookie.bv_val);
+	free(o->bind_ndn);
+	free(o);
+}
+
+static void (*op_handler(ber_tag_t tag))(struct op *)
+{
+	for (size_t i = 0; i < sizeof(op_table) / sizeof(op_table[0]); i++)
+		if (op_table[i].tag == tag)
+			return op_table[i].fn;
+	return NULL;
+}
+
+/*
+ * Controls follow the request body ([0] SEQUENCE OF Control). Reads them
+ * from a second cursor over the same bytes so the handler's cursor stays at
+ * the body. Returns LDAP_SUCCESS, LDAP_PROTOCOL_ERROR or
+ * LDAP_UNAVAILABLE_CRITICAL_EXTENSION (with the OID in *bad).
+ */
+static int
+op_controls(struct op *o, char **bad)
+{
+	BerElement *ber = ber_alloc_t(0);
+	ber_tag_t tag;
+	ber_len_t len;
+	char *last;
+	ber_int_t id;
+	int rc = LDAP_SUCCESS;
+
+	if (ber == NULL)
+		return LDAP_OTHER;
+	ber_init2(ber, &o->pdu, LBER_USE_DER);
+	if (ber_scanf(ber, "{ix", &id) == LBER_ERROR) {
+		ber_free(ber, 0);
+		return LDAP_PROTOCOL_ERROR;
+	}
+	if (ber_peek_tag(ber, &len) != LDAP_TAG_CONTROLS) {
+		ber_free(ber, 0);
+		return LDAP_SUCCESS;
+	}
+	for (tag = ber_first_element(ber, &len, &last); tag != LBER_DEFAULT &&
+	    rc == LDAP_SUCCESS; tag = ber_next_element(ber, &len, last)) {
+		struct berval oid, value = { 0, NULL };
+		ber_int_t critical = 0;
+
+		if (ber_scanf(ber, "{m", &oid) == LBER_ERROR) {
+			rc = LDAP_PROTOCOL_ERROR;
+			break;
+		}
+		if (ber_peek_tag(ber, &len) == LBER_BOOLEAN &&
+		    ber_scanf(ber, "b", &critical) == LBER_ERROR)
+			rc = LDAP_PROTOCOL_ERROR;
+		if (ber_peek_tag(ber, &len) == LBER_OCTETSTRING &&
+		    ber_scanf(ber, "m", &value) == LBER_ERROR)
+			rc = LDAP_PROTOCOL_ERROR;
+		if (ber_scanf(ber, "}") == LBER_ERROR)
+			rc = LDAP_PROTOCOL_ERROR;
+		if (rc != LDAP_SUCCESS)
+			break;
+		if (oid.bv_len == strlen(OID_PAGED) &&
+		    memcmp(oid.bv_val, OID_PAGED, oid.bv_len) == 0 &&
+		    o->tag == LDAP_REQ_SEARCH) {
+			BerElement *pb = ber_init(&value);
+			if (pb == NULL || ber_scanf(pb, "{io}", &o->page_size,
+			    &o->cookie) == LBER_ERROR || o->page_size < 0)
+				rc = LDAP_PROTOCOL_ERROR;
+			o->paged = true;
+			ber_free(pb, 1);
+			continue;
+		}
+		if (oid.bv_len == strlen(OID_MANAGEDSAIT) &&
+		    memcmp(oid.bv_val, OID_MANAGEDSAIT, oid.bv_len) == 0)
+			continue;
+		if (critical) {
+			*bad = strndup(oid.bv_val, oid.bv_len);
+			rc = LDAP_UNAVAILABLE_CRITICAL_EXTENSION;
+		}
+	}
+	ber_free(ber, 0);
+	return rc;
+}
+
+static void
+op_run(void *arg)
+{
+	struct op *o = arg;
+	void (*fn)(struct op *) = op_handler(o->tag);
+
+	if (o->abandoned)
+		log_info("conn=%llu op=%d ABANDONED before start",
+		    (unsigned long long)o->conn->id, o->num);
+	else
+		fn(o);
+	op_free(o);
+}
+
+static void
+op_abandon(struct op *o)
+{
+	ber_int_t id;
+	struct conn *c = o->conn;
+
+	if (ber_scanf(o->ber, "i", &id) == LBER_ERROR) {
+		conn_disconnect(c, LDAP_PROTOCOL_ERROR, "malformed abandon request");
+		return;
+	}
+	log_info("conn=%llu op=%d ABANDON msgid=%d", (unsigned long long)c->id,
+	    o->num, (int)id);
+	pthread_mutex_lock(&c->lock);
+	for (struct op *p = c->ops; p != NULL; p = p->next)
+		if (p->msgid == id)
+			p->abandoned = true;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static bool
+op_is_starttls(struct op *o)
+{
+	BerElement *ber;
+	struct berval oid;
+	bool yes = false;
+	ber_int_t id;
+
+	if (o->tag != LDAP_REQ_EXTENDED || (ber = ber_alloc_t(0)) == NULL)
+		return false;
+	ber_init2(ber, &o->pdu, LBER_USE_DER);
+	if (ber_scanf(ber, "{i{m", &id, &oid) != LBER_ERROR)
+		yes = oid.bv_len == strlen(LDAP_EXOP_START_TLS) &&
+		    memcmp(oid.bv_val, LDAP_EXOP_START_TLS, oid.bv_len) == 0;
+	ber_free(ber, 0);
+	return yes;
+}
+
+/* RFC 4511 4.14.1: no other operation may be outstanding. */
+static void
+op_starttls(struct op *o)
+{
+	struct conn *c = o->conn;
+	int busy;
+
+	pthread_mutex_lock(&c->lock);
+	busy = c->nops - 1;
+	pthread_mutex_unlock(&c->lock);
+	log_info("conn=%llu op=%d EXT oid=%s", (unsigned long long)c->id, o->num,
+	    LDAP_EXOP_START_TLS);
+	if (c->tls) {
+		result_error(o, LDAP_RES_EXTENDED, LDAP_OPERATIONS_ERROR,
+		    "TLS already started");
+		return;
+	}
+	if (srv->tls == NULL) {
+		result_error(o, LDAP_RES_EXTENDED, LDAP_UNAVAILABLE,
+		    "TLS is not configured on this server");
+		return;
+	}
+	if (busy > 0) {
+		result_error(o, LDAP_RES_EXTENDED, LDAP_OPERATIONS_ERROR,
+		    "operations are outstanding");
+		return;
+	}
+	result_error(o, LDAP_RES_EXTENDED, LDAP_SUCCESS, "");
+	if (conn_start_tls(c) != 0)
+		conn_disconnect(c, LDAP_UNAVAILABLE, "cannot start TLS");
+}
+
+void
+op_dispatch(struct conn *c, void *pdu, size_t len)
+{
+	struct op *o = calloc(1, sizeof(*o));
+	ber_len_t blen;
+	char *bad = NULL;
+	int rc, limit;
+
+	if (o == NULL || (o->ber = ber_alloc_t(0)) == NULL) {
+		free(o);
+		free(pdu);
+		conn_disconnect(c, LDAP_UNAVAILABLE, "out of memory");
+		return;
+	}
+	o->pdu.bv_val = pdu;
+	o->pdu.bv_len = len;
+	ber_init2(o->ber, &o->pdu, LBER_USE_DER);
+	conn_ref(c);
+	o->conn = c;
+	pthread_mutex_lock(&c->lock);
+	o->num = c->opseq++;
+	o->next = c->ops;
+	c->ops = o;
+	limit = ++c->nops > srv->conf.conn_max_pending;
+	pthread_mutex_unlock(&c->lock);
+	conn_identity(c, &o->bind_ndn, &o->admin);
+
+	if (ber_scanf(o->ber, "{i", &o->msgid) == LBER_ERROR || o->msgid < 0 ||
+	    (o->tag = ber_peek_tag(o->ber, &blen)) == LBER_ERROR) {
+		conn_disconnect(c, LDAP_PROTOCOL_ERROR, "malformed LDAP message");
+		op_free(o);
+		return;
+	}
+	if (o->tag == LDAP_REQ_UNBIND) {
+		log_info("conn=%llu op=%d UNBIND", (unsigned long long)c->id, o->num);
+		op_free(o);
+		conn_disconnect(c, LDAP_SUCCESS, "unbind");
+		return;
+	}
+	if (o->tag == LDAP_REQ_ABANDON) {
+		op_abandon(o);
+		op_free(o);
+		return;
+	}
+	if (op_handler(o->tag) == NULL) {
+		log_info("conn=%llu op=%d unknown request tag 0x%lx, disconnecting",
+		    (unsigned long long)c->id, o->num, (unsigned long)o->tag);
+		conn_disconnect(c, LDAP_PROTOCOL_ERROR, "unknown request");
+		op_free(o);
+		return;
+	}
+	if ((rc = op_controls(o, &bad)) != LDAP_SUCCESS) {
+		char text[300];
+		snprintf(text, sizeof(text), rc == LDAP_PROTOCOL_ERROR ?
+		    "malformed controls" : "critical control %s is not supported",
+		    bad != NULL ? bad : "");
+		free(bad);
+		result_error(o, result_tag(o->tag), rc, text);
+		op_free(o);
+		return;
+	}
+	if (op_is_starttls(o)) {
+		op_starttls(o);
+		op_free(o);
+		return;
+	}
+	if (limit || srv->stopping ||
+	    workq_push(op_run, o) != 0) {
+		result_error(o, result_tag(o->tag), LDAP_BUSY,
+		    srv->stopping ? "server is shutting down" : "too many operations queued");
+		op_free(o);
+	}
+}

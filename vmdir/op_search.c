@@ -1,0 +1,440 @@
+/*
+ * op_search.c: the search operation: base/one/subtree scopes, candidate
+ * ids from the equality indexes when the filter allows, else from the
+ * scope; size and time limits, attribute selection (names, '*', '+',
+ * '1.1'), typesOnly, and RFC 2696 paged results with a cookie that names
+ * the last entry id sent.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "server.h"
+#include "log.h"
+
+/* Internal: the search stopped because it was abandoned or the client left. */
+#define SEARCH_GONE	(-2000)
+
+struct search {
+	struct op	*op;
+	char		*base;		/* normalised */
+	int		 scope;
+	ber_int_t	 sizelimit, timelimit;
+	ber_int_t	 typesonly;
+	struct filter	*filter;
+	char		**attrs;	/* requested, NULL-terminated */
+	bool		 all_user, all_oper, none;
+	struct timespec	 deadline;
+	bool		 has_deadline;
+	int		 sent;
+	uint64_t	 last_id;	/* of the last entry sent */
+};
+
+static void
+search_free(struct search *s)
+{
+	free(s->base);
+	filter_free(s->filter);
+	if (s->attrs != NULL)
+		for (size_t i = 0; s->attrs[i] != NULL; i++)
+			free(s->attrs[i]);
+	free(s->attrs);
+}
+
+/* Requested attribute list; "1.1" alone means none (RFC 4511 4.5.1.8). */
+static int
+search_attrs(struct search *s, BerElement *ber)
+{
+	ber_tag_t tag;
+	ber_len_t len;
+	char *last;
+	size_t n = 0;
+
+	s->attrs = calloc(1, sizeof(char *));
+	for (tag = ber_first_element(ber, &len, &last); tag != LBER_DEFAULT;
+	    tag = ber_next_element(ber, &len, last)) {
+		struct berval bv;
+		char **na;
+		if (ber_scanf(ber, "m", &bv) == LBER_ERROR)
+			return LDAP_PROTOCOL_ERROR;
+		if ((na = realloc(s->attrs, (n + 2) * sizeof(char *))) == NULL)
+			return LDAP_NO_MEMORY;
+		s->attrs = na;
+		if ((s->attrs[n] = strndup(bv.bv_val, bv.bv_len)) == NULL)
+			return LDAP_NO_MEMORY;
+		s->attrs[++n] = NULL;
+	}
+	if (ber_scanf(ber, "}") == LBER_ERROR || s->attrs == NULL)
+		return LDAP_PROTOCOL_ERROR;
+	if (n == 0)
+		s->all_user = true;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(s->attrs[i], "*") == 0)
+			s->all_user = true;
+		else if (strcmp(s->attrs[i], "+") == 0)
+			s->all_oper = true;
+	}
+	s->none = n == 1 && strcmp(s->attrs[0], "1.1") == 0;
+	return LDAP_SUCCESS;
+}
+
+static bool
+search_wants(const struct search *s, const struct attr *a, bool special)
+{
+	bool oper = a->at != NULL && a->at->operational;
+
+	if (s->none)
+		return false;
+	if (special && (s->all_user || s->all_oper))
+		return true;
+	if (oper ? s->all_oper : s->all_user)
+		return true;
+	for (size_t i = 0; s->attrs[i] != NULL; i++) {
+		const char *want = s->attrs[i];
+		if (strcasecmp(want, a->name) == 0)
+			return true;
+		if (a->at != NULL && schema_at(srv->schema, want) == a->at)
+			return true;
+	}
+	return false;
+}
+
+/* Attributes computed at read time. */
+static bool
+search_wants_name(const struct search *s, const char *name)
+{
+	if (s->none)
+		return false;
+	if (s->all_oper)
+		return true;
+	for (size_t i = 0; s->attrs[i] != NULL; i++)
+		if (strcasecmp(s->attrs[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Sends e with the selected attributes. The view shares e's values; only
+ * the computed attributes are owned here.
+ */
+static int
+search_send(struct search *s, struct be_txn *t, const struct entry *e, bool special)
+{
+	struct attr *attrs = calloc(e->nattrs + 3, sizeof(*attrs));
+	struct berval computed[3];
+	struct entry view = *e;
+	char *copies[3] = { NULL, NULL, NULL };
+	size_t n = 0, nc = 0;
+	int rc;
+
+	if (attrs == NULL)
+		return -1;
+	for (size_t i = 0; i < e->nattrs; i++)
+		if (acl_attr_visible(s->op, e->attrs[i].at) &&
+		    search_wants(s, &e->attrs[i], special))
+			attrs[n++] = e->attrs[i];
+	if (!special && search_wants_name(s, "entryDN")) {
+		copies[nc] = strdup(e->dn);
+		computed[nc].bv_val = copies[nc];
+		computed[nc].bv_len = copies[nc] ? strlen(copies[nc]) : 0;
+		attrs[n++] = (struct attr){ "entryDN", NULL, &computed[nc++], 1 };
+	}
+	if (!special && search_wants_name(s, "hasSubordinates")) {
+		bool yes = false;
+		be_has_children(t, e->id, &yes);
+		copies[nc] = strdup(yes ? "TRUE" : "FALSE");
+		computed[nc].bv_val = copies[nc];
+		computed[nc].bv_len = copies[nc] ? strlen(copies[nc]) : 0;
+		attrs[n++] = (struct attr){ "hasSubordinates", NULL, &computed[nc++], 1 };
+	}
+	if (!special && search_wants_name(s, "subschemaSubentry")) {
+		copies[nc] = strdup("cn=schema");
+		computed[nc].bv_val = copies[nc];
+		computed[nc].bv_len = copies[nc] ? strlen(copies[nc]) : 0;
+		attrs[n++] = (struct attr){ "subschemaSubentry", NULL, &computed[nc++], 1 };
+	}
+	view.attrs = attrs;
+	view.nattrs = n;
+	rc = result_entry(s->op, &view, s->typesonly);
+	for (size_t i = 0; i < nc; i++)
+		free(copies[i]);
+	free(attrs);
+	if (rc == 0) {
+		s->sent++;
+		s->last_id = e->id;
+	}
+	return rc;
+}
+
+static bool
+search_in_scope(const struct search *s, const char *ndn)
+{
+	char *parent;
+	bool yes;
+
+	switch (s->scope) {
+	case LDAP_SCOPE_BASE:
+		return strcmp(ndn, s->base) == 0;
+	case LDAP_SCOPE_ONELEVEL:
+		if ((parent = dn_parent(ndn)) == NULL)
+			return false;
+		yes = strcmp(parent, s->base) == 0 && strcmp(ndn, s->base) != 0;
+		free(parent);
+		return yes;
+	default:
+		return dn_is_under(ndn, s->base);
+	}
+}
+
+/*
+ * Candidate ids from the indexes: 1 and the set when the filter can be
+ * answered from them (a superset of the matches), 0 when it cannot.
+ */
+static int
+search_index(struct be_txn *t, const struct filter *f, struct idset *out, int *rc)
+{
+	struct berval norm;
+	struct idset sub;
+	int got = 0;
+
+	switch (f->kind) {
+	case FILTER_EQ:
+		if (f->at == NULL || !be_indexed(srv->be, f->at))
+			return 0;
+		if (schema_normalize(srv->schema, f->at, &f->value, &norm) != LDAP_SUCCESS)
+			return 1;	/* no value of that syntax can match */
+		*rc = be_index_eq(t, f->at, &norm, out);
+		free(norm.bv_val);
+		return *rc == LDAP_SUCCESS;
+	case FILTER_AND:
+		for (size_t i = 0; i < f->nchildren; i++) {
+			memset(&sub, 0, sizeof(sub));
+			if (!search_index(t, f->children[i], &sub, rc)) {
+				idset_free(&sub);
+				if (*rc != LDAP_SUCCESS)
+					return 0;
+				continue;
+			}
+			if (got)
+				idset_intersect(out, &sub);
+			else {
+				idset_free(out);
+				*out = sub;
+				memset(&sub, 0, sizeof(sub));
+			}
+			idset_free(&sub);
+			got = 1;
+		}
+		return got;
+	case FILTER_OR:
+		if (f->nchildren == 0)
+			return 0;
+		for (size_t i = 0; i < f->nchildren; i++) {
+			memset(&sub, 0, sizeof(sub));
+			if (!search_index(t, f->children[i], &sub, rc)) {
+				idset_free(&sub);
+				return 0;
+			}
+			idset_union(out, &sub);
+			idset_free(&sub);
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static bool
+search_timed_out(const struct search *s)
+{
+	struct timespec now;
+
+	if (!s->has_deadline)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > s->deadline.tv_sec || (now.tv_sec == s->deadline.tv_sec &&
+	    now.tv_nsec >= s->deadline.tv_nsec);
+}
+
+/* Runs the search in one read transaction; fills d and the next cookie. */
+static int
+search_run(struct search *s, struct diag *d, uint64_t *next)
+{
+	struct idset ids = { 0 };
+	struct be_txn *t;
+	struct entry *e = NULL;
+	uint64_t base_id, after = 0;
+	size_t limit;
+	int rc, irc = LDAP_SUCCESS;
+
+	if (s->op->paged && s->op->cookie.bv_len == sizeof(after))
+		memcpy(&after, s->op->cookie.bv_val, sizeof(after));
+	else if (s->op->paged && s->op->cookie.bv_len != 0)
+		return diag_set(d, LDAP_UNWILLING_TO_PERFORM, "invalid paged results cookie");
+	if ((rc = be_begin(srv->be, false, &t)) != LDAP_SUCCESS)
+		return diag_set(d, rc, "cannot start a transaction");
+	rc = be_dn2id(t, s->base, &base_id);
+	if (rc == LDAP_NO_SUCH_OBJECT) {
+		write_matched(t, s->base, d);
+		diag_set(d, rc, "no such object");
+		goto done;
+	}
+	if (rc != LDAP_SUCCESS)
+		goto done;
+	if (!search_index(t, s->filter, &ids, &irc)) {
+		idset_free(&ids);
+		if ((rc = irc) != LDAP_SUCCESS)
+			goto done;
+		if (s->scope == LDAP_SCOPE_BASE)
+			rc = idset_add(&ids, base_id) == 0 ? LDAP_SUCCESS : LDAP_NO_MEMORY;
+		else if (s->scope == LDAP_SCOPE_ONELEVEL)
+			rc = be_children(t, base_id, &ids);
+		else
+			rc = be_subtree(t, base_id, &ids);
+		if (rc != LDAP_SUCCESS)
+			goto done;
+	}
+	limit = s->op->paged && s->op->page_size > 0 ? (size_t)s->op->page_size : 0;
+	if (s->op->paged && s->op->page_size == 0)
+		goto done;		/* RFC 2696 3: size 0 abandons the search */
+	for (size_t i = 0; i < ids.n; i++) {
+		if (ids.ids[i] <= after)
+			continue;
+		if (s->op->abandoned) {
+			rc = SEARCH_GONE;
+			goto done;
+		}
+		if (search_timed_out(s)) {
+			diag_set(d, LDAP_TIMELIMIT_EXCEEDED, "time limit exceeded");
+			goto done;
+		}
+		rc = be_get_id(t, ids.ids[i], &e);
+		if (rc == LDAP_NO_SUCH_OBJECT)
+			continue;
+		if (rc != LDAP_SUCCESS)
+			goto done;
+		write_resolve(e);
+		if (search_in_scope(s, e->ndn) &&
+		    filter_eval(srv->schema, s->filter, e) == FILTER_TRUE) {
+			if (s->sizelimit > 0 && s->sent >= s->sizelimit) {
+				diag_set(d, LDAP_SIZELIMIT_EXCEEDED, "size limit exceeded");
+				goto done;
+			}
+			if (limit > 0 && (size_t)s->sent >= limit) {
+				*next = s->last_id;
+				goto done;
+			}
+			if (search_send(s, t, e, false) != 0) {
+				rc = SEARCH_GONE;
+				goto done;
+			}
+		}
+		entry_free(e);
+		e = NULL;
+	}
+done:
+	entry_free(e);
+	idset_free(&ids);
+	be_abort(t);
+	if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT)
+		return d->rc;
+	if (rc != SEARCH_GONE && d->rc == LDAP_SUCCESS)
+		diag_set(d, rc == BE_RETRY ? LDAP_BUSY : rc, "search failed in storage");
+	return rc == SEARCH_GONE ? rc : d->rc;
+}
+
+/* Root DSE and schema subentry: not in storage, readable anonymously. */
+static bool
+search_special(struct search *s, struct diag *d)
+{
+	struct entry *e;
+
+	if (s->base[0] == '\0' && s->scope == LDAP_SCOPE_BASE)
+		e = rootdse_entry();
+	else if (strcmp(s->base, "cn=schema") == 0 &&
+	    (s->scope == LDAP_SCOPE_BASE || s->scope == LDAP_SCOPE_SUBTREE))
+		e = schema_subentry(srv->schema);
+	else
+		return false;
+	if (e == NULL) {
+		diag_set(d, LDAP_NO_MEMORY, "out of memory");
+		return true;
+	}
+	write_resolve(e);
+	if (filter_eval(srv->schema, s->filter, e) == FILTER_TRUE)
+		search_send(s, NULL, e, true);
+	entry_free(e);
+	return true;
+}
+
+void
+op_search(struct op *o)
+{
+	struct search s = { .op = o };
+	struct berval base;
+	ber_int_t deref;
+	struct diag d;
+	uint64_t next = 0;
+	struct berval cookie = { sizeof(next), (char *)&next };
+	char *fstr = NULL;
+	int rc;
+
+	diag_clear(&d);
+	if (ber_scanf(o->ber, "{miiiib", &base, &s.scope, &deref, &s.sizelimit,
+	    &s.timelimit, &s.typesonly) == LBER_ERROR) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_PROTOCOL_ERROR,
+		    "malformed search request");
+		return;
+	}
+	rc = filter_from_ber(srv->schema, o->ber, &s.filter);
+	if (rc == LDAP_SUCCESS)
+		rc = search_attrs(&s, o->ber);
+	if (rc != LDAP_SUCCESS || s.scope < LDAP_SCOPE_BASE ||
+	    s.scope > LDAP_SCOPE_SUBTREE || s.sizelimit < 0 || s.timelimit < 0) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, rc == LDAP_NO_MEMORY ? rc :
+		    LDAP_PROTOCOL_ERROR, "malformed search request");
+		search_free(&s);
+		return;
+	}
+	{
+		char *b = strndup(base.bv_val, base.bv_len);
+		rc = b != NULL ? dn_normalize(srv->schema, b, &s.base) : LDAP_NO_MEMORY;
+		fstr = filter_to_str(s.filter);
+		log_info("conn=%llu op=%d SRCH base=\"%s\" scope=%d filter=\"%s\"",
+		    (unsigned long long)o->conn->id, o->num, b ? b : "", s.scope,
+		    fstr ? fstr : "");
+		free(b);
+		free(fstr);
+	}
+	if (rc != LDAP_SUCCESS) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_INVALID_DN_SYNTAX,
+		    "invalid DN syntax in search base");
+		search_free(&s);
+		return;
+	}
+	if (srv->conf.size_limit > 0 && !o->admin &&
+	    (s.sizelimit == 0 || s.sizelimit > srv->conf.size_limit))
+		s.sizelimit = srv->conf.size_limit;
+	if (srv->conf.time_limit > 0 && !o->admin &&
+	    (s.timelimit == 0 || s.timelimit > srv->conf.time_limit))
+		s.timelimit = srv->conf.time_limit;
+	if (s.timelimit > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &s.deadline);
+		s.deadline.tv_sec += s.timelimit;
+		s.has_deadline = true;
+	}
+	if (search_special(&s, &d)) {
+		result_search_done(o, &d, NULL);
+		search_free(&s);
+		return;
+	}
+	if (acl_check(o, s.base, ACL_READ, &d) != LDAP_SUCCESS) {
+		result_search_done(o, &d, NULL);
+		search_free(&s);
+		return;
+	}
+	if (search_run(&s, &d, &next) != SEARCH_GONE)
+		result_search_done(o, &d, next != 0 ? &cookie : NULL);
+	search_free(&s);
+}

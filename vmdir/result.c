@@ -1,0 +1,159 @@
+/*
+ * result.c: encoding of every response: LDAPResult, BindResponse,
+ * ExtendedResponse, SearchResultEntry and SearchResultDone with the
+ * paged-results control. Results are logged here, once per operation.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+#include "log.h"
+
+#define OID_PAGED	"1.2.840.113556.1.4.319"
+
+ber_tag_t
+result_tag(ber_tag_t req)
+{
+	switch (req) {
+	case LDAP_REQ_BIND:	return LDAP_RES_BIND;
+	case LDAP_REQ_SEARCH:	return LDAP_RES_SEARCH_RESULT;
+	case LDAP_REQ_MODIFY:	return LDAP_RES_MODIFY;
+	case LDAP_REQ_ADD:	return LDAP_RES_ADD;
+	case LDAP_REQ_DELETE:	return LDAP_RES_DELETE;
+	case LDAP_REQ_MODDN:	return LDAP_RES_MODDN;
+	case LDAP_REQ_COMPARE:	return LDAP_RES_COMPARE;
+	default:		return LDAP_RES_EXTENDED;
+	}
+}
+
+static void
+result_flush(struct op *o, BerElement *ber, const struct diag *d)
+{
+	struct berval bv;
+
+	if (ber_flatten2(ber, &bv, 0) == 0)
+		conn_send(o->conn, &bv);
+	ber_free(ber, 1);
+	log_info("conn=%llu op=%d RESULT err=%d%s%s", (unsigned long long)o->conn->id,
+	    o->num, d->rc, d->text[0] ? " text=" : "", d->text);
+}
+
+/* Opens the message and writes the LDAPResult fields; the caller adds
+ * its own trailing fields and closes with "N}" + controls + "N}". */
+static BerElement *
+result_begin(struct op *o, ber_tag_t tag, const struct diag *d)
+{
+	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+
+	if (ber == NULL)
+		return NULL;
+	if (ber_printf(ber, "{it{ess", o->msgid, tag, d->rc,
+	    d->rc == LDAP_NO_SUCH_OBJECT ? d->matched : "", d->text) < 0) {
+		ber_free(ber, 1);
+		return NULL;
+	}
+	return ber;
+}
+
+void
+result_send(struct op *o, ber_tag_t tag, const struct diag *d)
+{
+	BerElement *ber = result_begin(o, tag, d);
+
+	if (ber == NULL || ber_printf(ber, "N}N}") < 0) {
+		ber_free(ber, 1);
+		return;
+	}
+	result_flush(o, ber, d);
+}
+
+void
+result_error(struct op *o, ber_tag_t tag, int rc, const char *text)
+{
+	struct diag d;
+
+	diag_clear(&d);
+	diag_set(&d, rc, "%s", text);
+	result_send(o, tag, &d);
+}
+
+void
+result_bind(struct op *o, const struct diag *d)
+{
+	result_send(o, LDAP_RES_BIND, d);
+}
+
+void
+result_extended(struct op *o, const struct diag *d, const char *oid,
+    const struct berval *value)
+{
+	BerElement *ber = result_begin(o, LDAP_RES_EXTENDED, d);
+
+	if (ber == NULL)
+		return;
+	if ((oid != NULL && ber_printf(ber, "ts", LDAP_TAG_EXOP_RES_OID, oid) < 0) ||
+	    (value != NULL && ber_printf(ber, "tO", LDAP_TAG_EXOP_RES_VALUE, value) < 0) ||
+	    ber_printf(ber, "N}N}") < 0) {
+		ber_free(ber, 1);
+		return;
+	}
+	result_flush(o, ber, d);
+}
+
+void
+result_search_done(struct op *o, const struct diag *d, const struct berval *cookie)
+{
+	BerElement *ber = result_begin(o, LDAP_RES_SEARCH_RESULT, d);
+	BerElement *ctl = NULL;
+	struct berval cv;
+	struct berval empty = { 0, "" };
+
+	if (ber == NULL)
+		return;
+	if (ber_printf(ber, "N}") < 0)
+		goto fail;
+	if (o->paged) {
+		if ((ctl = ber_alloc_t(LBER_USE_DER)) == NULL ||
+		    ber_printf(ctl, "{iO}", 0, cookie != NULL ? cookie : &empty) < 0 ||
+		    ber_flatten2(ctl, &cv, 0) != 0 ||
+		    ber_printf(ber, "t{{sON}N}", LDAP_TAG_CONTROLS, OID_PAGED, &cv) < 0)
+			goto fail;
+	}
+	if (ber_printf(ber, "N}") < 0)
+		goto fail;
+	ber_free(ctl, 1);
+	result_flush(o, ber, d);
+	return;
+fail:
+	ber_free(ctl, 1);
+	ber_free(ber, 1);
+}
+
+int
+result_entry(struct op *o, const struct entry *e, bool types_only)
+{
+	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+	struct berval bv;
+	int rc = -1;
+
+	if (ber == NULL)
+		return -1;
+	if (ber_printf(ber, "{it{s{", o->msgid, LDAP_RES_SEARCH_ENTRY, e->dn) < 0)
+		goto done;
+	for (size_t i = 0; i < e->nattrs; i++) {
+		const struct attr *a = &e->attrs[i];
+		if (ber_printf(ber, "{s[", a->name) < 0)
+			goto done;
+		for (size_t j = 0; !types_only && j < a->nvals; j++)
+			if (ber_printf(ber, "O", &a->vals[j]) < 0)
+				goto done;
+		if (ber_printf(ber, "N]N}") < 0)
+			goto done;
+	}
+	if (ber_printf(ber, "N}N}N}") < 0 || ber_flatten2(ber, &bv, 0) != 0)
+		goto done;
+	rc = conn_send(o->conn, &bv);
+done:
+	ber_free(ber, 1);
+	return rc;
+}

@@ -1,0 +1,236 @@
+/*
+ * server.h: the running vmdird: configuration, connections, operations and
+ * their handlers, access control, initialisation. Data structures and
+ * storage are in vmdir.h.
+ */
+#ifndef VMDIR_SERVER_H
+#define VMDIR_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <openssl/ssl.h>
+
+#include "vmdir.h"
+
+struct event_base;
+struct bufferevent;
+
+/* conf.c */
+
+struct conf {
+	char		*listen;	/* address, default 127.0.0.1 */
+	int		 port;		/* LDAP, default 389; 0 disables */
+	int		 ldaps_port;	/* LDAPS, 0 disables */
+	char		*data_dir;
+	char		*schema_dir;
+	char		*pid_file;
+	char		*tls_cert;
+	char		*tls_key;
+	char		*log_level;
+	bool		 syslog;
+	char		*domain;	/* vsphere.local */
+	char		*site;		/* Default-First-Site */
+	char		*node;		/* this node's name (host name) */
+	int		 threads;	/* worker threads */
+	size_t		 max_pdu;	/* largest request accepted, bytes */
+	int		 idle_timeout;	/* seconds; 0 = none */
+	int		 write_timeout;	/* seconds a client may leave output unread */
+	int		 max_pending;	/* operations queued server-wide before busy */
+	int		 conn_max_pending; /* per connection */
+	int		 size_limit;	/* server-side search limits, 0 = none */
+	int		 time_limit;
+	size_t		 cache_mb;
+	char		*indexes;	/* comma-separated attribute names */
+	bool		 nosync;
+};
+
+void	conf_defaults(struct conf *c);
+/* Reads an INI file ([server] section; keys as the struct fields with '_'
+ * or '-'). Returns 0 or -1 with a message on stderr. */
+int	conf_load(struct conf *c, const char *path);
+/* Applies one "key=value" setting, as from the file or a flag. */
+int	conf_set(struct conf *c, const char *key, const char *value);
+void	conf_free(struct conf *c);
+
+/* The one server of this process. */
+struct server {
+	struct conf		 conf;
+	struct schema		*schema;
+	struct be		*be;
+	struct event_base	*base;
+	SSL_CTX			*tls;
+	char			*suffix;	/* dc=vsphere,dc=local */
+	char			*nsuffix;
+	char			*admin_ndn;
+	char			*admins_ndn;	/* the Administrators group */
+	char			*server_dn;	/* this node's server object */
+	char			 invocation[37];
+	int			 server_id;
+	_Atomic uint64_t	 next_conn_id;
+	_Atomic bool		 stopping;
+	time_t			 started;
+};
+
+extern struct server *srv;
+
+/* tls.c */
+
+/* Server context from PEM certificate and key; NULL with a log on error. */
+SSL_CTX	*tls_server_ctx(const char *cert, const char *key);
+
+/* conn.c */
+
+struct conn {
+	uint64_t		 id;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 drained;	/* output fell below the low mark */
+	struct bufferevent	*bev;
+	int			 refs;
+	int			 nops;		/* operations in flight */
+	int			 opseq;		/* operation counter for logs */
+	bool			 closing;
+	bool			 tls;
+	char			*bind_ndn;	/* NULL: anonymous */
+	bool			 admin;
+	char			 peer[64];
+	struct op		*ops;		/* in flight, for abandon */
+	struct event		*idle;
+};
+
+int	conn_listen(const char *addr, int port, bool ldaps);
+void	conn_ref(struct conn *c);
+void	conn_unref(struct conn *c);
+/* Queues a complete BER message; takes no ownership. Waits (bounded by
+ * write_timeout) while the client's unread output is above the high
+ * mark. Returns 0, or -1 if the connection is gone or too slow. */
+int	conn_send(struct conn *c, const struct berval *msg);
+/* Sends a notice of disconnection (RFC 4511 4.4.1) and closes. */
+void	conn_disconnect(struct conn *c, int rc, const char *text);
+/* Starts TLS on a plain connection after the response was queued. */
+int	conn_start_tls(struct conn *c);
+/* Current identity; *ndn caller-freed (NULL when anonymous). */
+void	conn_identity(struct conn *c, char **ndn, bool *admin);
+void	conn_set_identity(struct conn *c, const char *ndn, bool admin);
+
+/* op.c: one request from decoding to its result */
+
+struct op {
+	struct conn	*conn;
+	struct op	*next;		/* conn->ops list */
+	int		 num;		/* op=N in logs */
+	ber_int_t	 msgid;
+	ber_tag_t	 tag;
+	BerElement	*ber;		/* positioned at the request body */
+	struct berval	 pdu;		/* owned copy of the whole message */
+	_Atomic bool	 abandoned;
+	/* controls */
+	bool		 paged;
+	ber_int_t	 page_size;
+	struct berval	 cookie;	/* owned (ber_memfree) */
+	char		*bind_ndn;	/* identity when the op started */
+	bool		 admin;
+};
+
+/* Decodes one framed message and runs it; takes ownership of pdu. */
+void	op_dispatch(struct conn *c, void *pdu, size_t len);
+void	op_free(struct op *o);
+/* Handlers: return nothing; each sends its own result. */
+void	op_bind(struct op *o);
+void	op_search(struct op *o);
+void	op_add(struct op *o);
+void	op_modify(struct op *o);
+void	op_delete(struct op *o);
+void	op_modrdn(struct op *o);
+void	op_compare(struct op *o);
+void	op_extended(struct op *o);
+
+/* result.c: encoding of responses (only this file and conn.c write) */
+
+/* LDAPResult with tag (e.g. LDAP_RES_SEARCH_RESULT). */
+void	result_send(struct op *o, ber_tag_t tag, const struct diag *d);
+/* Convenience: result_send with rc and a message. */
+void	result_error(struct op *o, ber_tag_t tag, int rc, const char *text);
+/* SearchResultDone carrying a paged-results control with the cookie. */
+void	result_search_done(struct op *o, const struct diag *d,
+	    const struct berval *cookie);
+/* SearchResultEntry; the attributes already selected. -1 if the
+ * connection is gone. */
+int	result_entry(struct op *o, const struct entry *e, bool types_only);
+/* ExtendedResponse with optional name and value. */
+void	result_extended(struct op *o, const struct diag *d, const char *oid,
+	    const struct berval *value);
+/* BindResponse. */
+void	result_bind(struct op *o, const struct diag *d);
+/* The tag of the response to a request tag. */
+ber_tag_t result_tag(ber_tag_t req);
+
+/* workq.c: worker threads that run operations off the event loop */
+
+int	workq_start(int threads);
+/* Queues fn(arg); -1 if the queue is full (caller answers busy). */
+int	workq_push(void (*fn)(void *), void *arg);
+/* True when nothing is queued or running. */
+bool	workq_idle(void);
+void	workq_stop(void);
+
+/* acl.c */
+
+enum acl_right { ACL_READ, ACL_WRITE };
+/* LDAP_SUCCESS or LDAP_INSUFFICIENT_ACCESS with a diagnostic. */
+int	acl_check(const struct op *o, const char *ndn, enum acl_right r,
+	    struct diag *d);
+/* True if the attribute may be returned to this requester. */
+bool	acl_attr_visible(const struct op *o, const struct at_def *at);
+/* True if ndn is a member of the Administrators group (txn borrowed). */
+bool	acl_is_admin(struct be_txn *t, const char *ndn);
+
+/* pwd.c */
+
+/* A salted hash of pw ("{PBKDF2-SHA512}iter$salt$hash"); caller frees. */
+char	*pwd_hash(const char *pw, size_t len);
+/* True if pw matches the stored value (hashed, or plain for legacy). */
+bool	pwd_verify(const char *stored, const char *pw, size_t len);
+/* A random printable password; caller frees. */
+char	*pwd_generate(void);
+
+/* write.c: the common path of every change */
+
+/* Fills the operational attributes of a new entry (objectGUID unless
+ * present, uSNCreated/uSNChanged, timestamps, creator/modifier, metadata)
+ * with a fresh USN from t. who is the creator's DN ("" for the server). */
+int	write_stamp_add(struct be_txn *t, struct entry *e, const char *who,
+	    struct diag *d);
+/* Same for a changed entry: bumps the metadata of every attribute whose
+ * values differ between old and nw. */
+int	write_stamp_modify(struct be_txn *t, const struct entry *old,
+	    struct entry *nw, const char *who, struct diag *d);
+/* Adds e below its parent: checks the parent exists, schema, stamps,
+ * stores. Used by the add operation and by initialisation. */
+int	write_add(struct be_txn *t, struct entry *e, const char *who,
+	    struct diag *d);
+/* Fills in the schema type of every attribute that lacks it. */
+void	write_resolve(struct entry *e);
+/* Sets d->matched to the nearest existing ancestor of ndn. */
+void	write_matched(struct be_txn *t, const char *ndn, struct diag *d);
+/* May this operation change ndn (access rights, node state)? */
+int	write_check(const struct op *o, const char *ndn, struct diag *d);
+/* Resolves a client-supplied attribute name; refuses unknown and
+ * server-maintained ones. */
+int	write_user_attr(const char *name, const struct at_def **at,
+	    struct diag *d);
+/* Replaces a clear-text password value (malloc'd) by its hash. */
+int	write_password(struct berval *v, struct diag *d);
+/* Runs fn in a write transaction, again on deadlock. */
+int	write_txn(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
+	    struct diag *d);
+
+/* rootdse.c */
+
+struct entry *rootdse_entry(void);	/* caller frees */
+
+/* init.c */
+
+/* Creates the domain layout in a new data directory. */
+int	init_domain(const char *password, struct diag *d);
+
+#endif /* VMDIR_SERVER_H */
