@@ -96,6 +96,20 @@ conn_close_after_flush(struct conn *c)
 		conn_close(c);
 }
 
+struct conn *
+conn_new(void)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->drained, NULL);
+	c->refs = 1;
+	c->id = atomic_fetch_add(&srv->next_conn_id, 1);
+	return c;
+}
+
 static struct bufferevent *
 conn_bev_new(struct conn *c, evutil_socket_t fd, bool ldaps)
 {
@@ -137,14 +151,10 @@ conn_accept(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((c = conn_new()) == NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->drained, NULL);
-	c->refs = 1;
-	c->id = atomic_fetch_add(&srv->next_conn_id, 1);
 	if (sa->sa_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)sa;
 		char a[INET_ADDRSTRLEN];

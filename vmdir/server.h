@@ -98,6 +98,8 @@ struct conn {
 };
 
 int	conn_listen(const char *addr, int port, bool ldaps);
+/* A connection with no transport yet (one reference, the caller's). */
+struct conn *conn_new(void);
 void	conn_ref(struct conn *c);
 void	conn_unref(struct conn *c);
 /* Queues a complete BER message; takes no ownership. Waits (bounded by
@@ -167,7 +169,8 @@ ber_tag_t result_tag(ber_tag_t req);
 /* workq.c: worker threads that run operations off the event loop */
 
 int	workq_start(int threads);
-/* Queues fn(arg); -1 if the queue is full (caller answers busy). */
+/* Queues fn(arg); -1 if the queue is full (caller answers busy). Without
+ * worker threads (workq_start not called) fn runs at once. */
 int	workq_push(void (*fn)(void *), void *arg);
 /* True when nothing is queued or running. */
 bool	workq_idle(void);

@@ -73,9 +73,13 @@ workq_start(int threads)
 int
 workq_push(void (*fn)(void *), void *arg)
 {
-	struct workq_item *it = malloc(sizeof(*it));
+	struct workq_item *it;
 
-	if (it == NULL)
+	if (wq.threads == NULL) {
+		fn(arg);
+		return 0;
+	}
+	if ((it = malloc(sizeof(*it))) == NULL)
 		return -1;
 	it->fn = fn;
 	it->arg = arg;
