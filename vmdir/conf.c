@@ -62,7 +62,8 @@ conf_defaults(struct conf *c)
 	c->listen = strdup("127.0.0.1");
 	c->port = 389;
 	c->data_dir = strdup("/var/lib/trellis/vmdir");
-	c->schema_dir = strdup(SCHEMA_DIR);
+	/* an uninstalled build uses its source tree's schema */
+	c->schema_dir = strdup(access(SCHEMA_DIR, R_OK) == 0 ? SCHEMA_DIR : SRC_SCHEMA_DIR);
 	c->log_level = strdup("info");
 	c->domain = strdup("vsphere.local");
 	c->site = strdup("Default-First-Site");

@@ -9,7 +9,7 @@
 #include <ldap_schema.h>
 
 #include "vmdir.h"
-#include "tap.h"
+#include "../tap.h"
 
 static struct schema	*s;
 
