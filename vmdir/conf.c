@@ -74,7 +74,7 @@ conf_defaults(struct conf *c)
 	c->write_timeout = 60;
 	c->max_pending = 4096;
 	c->conn_max_pending = 256;
-	c->cache_mb = 64;
+	c->cache_mb = 32;
 	c->indexes = strdup("objectClass,cn,uid,objectGUID,userPrincipalName,member,vmwLKUPType");
 }
 

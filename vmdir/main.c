@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +380,8 @@ main(int argc, char **argv)
 	bool init = false;
 	int ch, rc, level;
 
+	/* worker threads need no arena each: keeps resident memory small */
+	mallopt(M_ARENA_MAX, 2);
 	conf_defaults(&srv->conf);
 	/* the configuration file first, so flags override it */
 	for (int i = 1; i < argc - 1; i++)

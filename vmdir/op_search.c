@@ -400,7 +400,7 @@ op_search(struct op *o)
 	{
 		char *b = strndup(base.bv_val, base.bv_len);
 		rc = b != NULL ? dn_normalize(srv->schema, b, &s.base) : LDAP_NO_MEMORY;
-		fstr = filter_to_str(s.filter);
+		fstr = log_enabled(LOG_LVL_INFO) ? filter_to_str(s.filter) : NULL;
 		log_info("conn=%llu op=%d SRCH base=\"%s\" scope=%d filter=\"%s\"",
 		    (unsigned long long)o->conn->id, o->num, b ? b : "", s.scope,
 		    fstr ? fstr : "");
