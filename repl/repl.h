@@ -106,8 +106,8 @@ bool		 repl_entry_is_tombstone(const struct entry *e);
  * arrive in: merging is commutative, associative and idempotent for
  * everything but those local bookkeeping attributes and localUSNs.
  * *out is a new entry (caller frees with entry_free) with local's id (0
- * when local is NULL), attributes in name order, attributeMetaData values
- * sorted; *changed tells whether anything was taken from incoming (always
+ * when local is NULL), attributes in name order then attributeMetaData
+ * with its values in name order; *changed tells whether anything was taken from incoming (always
  * true when local is NULL). Malformed attributeMetaData values of local
  * are dropped (as if absent); in incoming they fail the call with
  * LDAP_INVALID_SYNTAX. LDAP_NO_MEMORY on allocation failure. *out is NULL

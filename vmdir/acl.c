@@ -33,15 +33,19 @@ acl_attr_visible(const struct op *o, const struct at_def *at)
 bool
 acl_is_admin(struct be_txn *t, const char *ndn)
 {
+	if (ndn == NULL)
+		return false;
+	return strcmp(ndn, srv->admin_ndn) == 0 || acl_is_member(t, srv->admins_ndn, ndn);
+}
+
+bool
+acl_is_member(struct be_txn *t, const char *gndn, const char *ndn)
+{
 	struct entry *g;
 	struct attr *m;
 	bool yes = false;
 
-	if (ndn == NULL)
-		return false;
-	if (strcmp(ndn, srv->admin_ndn) == 0)
-		return true;
-	if (be_get_dn(t, srv->admins_ndn, &g) != LDAP_SUCCESS)
+	if (ndn == NULL || be_get_dn(t, gndn, &g) != LDAP_SUCCESS)
 		return false;
 	if ((m = entry_attr(g, "member")) != NULL) {
 		for (size_t i = 0; i < m->nvals && !yes; i++) {

@@ -48,6 +48,7 @@ static const struct conf_key conf_keys[] = {
 	K("cache_mb", CONF_SIZE, cache_mb, 1, 1 << 20),
 	K("indexes", CONF_STR, indexes, 0, 0),
 	K("nosync", CONF_BOOL, nosync, 0, 1),
+	K("tombstone_lifetime", CONF_INT, tombstone_lifetime, 1, INT_MAX),
 };
 
 void
@@ -75,6 +76,7 @@ conf_defaults(struct conf *c)
 	c->max_pending = 4096;
 	c->conn_max_pending = 256;
 	c->cache_mb = 32;
+	c->tombstone_lifetime = 14 * 86400;
 	c->indexes = strdup("objectClass,cn,uid,objectGUID,userPrincipalName,member,vmwLKUPType");
 }
 

@@ -100,7 +100,8 @@ init_txn(struct be_txn *t, void *arg, struct diag *d)
 	char nodecn[300], sitecn[300];
 	snprintf(nodecn, sizeof(nodecn), "cn=%s", c->node);
 	snprintf(sitecn, sizeof(sitecn), "cn=%s", c->site);
-	char sam[300];
+	char sam[300], dcmember[900];
+	snprintf(dcmember, sizeof(dcmember), "member=%s,%s", dc, srv->suffix);
 	snprintf(sam, sizeof(sam), "sAMAccountName=%s$", c->node);
 
 	if ((rc = init_entry(t, d, "", "objectClass=top", "objectClass=domain",
@@ -119,7 +120,7 @@ init_txn(struct be_txn *t, void *arg, struct diag *d)
 	    (rc = init_entry(t, d, site, "objectClass=container", NULL)) ||
 	    (rc = init_entry(t, d, servers, "objectClass=container", NULL)) ||
 	    (rc = init_entry(t, d, node, "objectClass=vmwDirServer", sid, inv,
-	    "replInterval=60", "replPageSize=1000", "vmwServerState=Normal", NULL)) ||
+	    "replInterval=60", "replPageSize=1000", NULL)) ||
 	    (rc = init_entry(t, d, agreements, "objectClass=container", NULL)) ||
 	    (rc = init_entry(t, d, lookup, "objectClass=container", NULL)) ||
 	    (rc = init_entry(t, d, regs, "objectClass=container", NULL)) ||
@@ -130,7 +131,7 @@ init_txn(struct be_txn *t, void *arg, struct diag *d)
 	    "sAMAccountName=Administrators", member,
 	    "description=Administrators have complete access to the directory", NULL)) ||
 	    (rc = init_entry(t, d, "cn=DCAdmins,cn=Builtin", "objectClass=group",
-	    "description=Domain controller machine accounts", NULL)) ||
+	    "description=Domain controller machine accounts", dcmember, NULL)) ||
 	    (rc = init_entry(t, d, dc, "objectClass=computer", nodecn, "sn=machine account", machine, sam,
 	    mpw, NULL)))
 		return rc;
@@ -139,14 +140,15 @@ init_txn(struct be_txn *t, void *arg, struct diag *d)
 	    (rc = be_meta_put(t, "serverId", sid + strlen("serverId="))) != LDAP_SUCCESS ||
 	    (rc = be_meta_put(t, "state", "Normal")) != LDAP_SUCCESS ||
 	    (rc = be_meta_put(t, "domain", c->domain)) != LDAP_SUCCESS ||
-	    (rc = be_meta_put(t, "node", c->node)) != LDAP_SUCCESS)
+	    (rc = be_meta_put(t, "node", c->node)) != LDAP_SUCCESS ||
+	    (rc = be_meta_put(t, "site", c->site)) != LDAP_SUCCESS)
 		return rc == BE_RETRY ? rc : diag_set(d, rc, "cannot store settings");
 	return LDAP_SUCCESS;
 }
 
 /* The machine account's password, for replication; readable by the
  * daemon's user only. */
-static int
+int
 init_save_machine_pw(const char *pw)
 {
 	char path[4096];

@@ -17,7 +17,10 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include <uuid/uuid.h>
+
 #include "server.h"
+#include "repl.h"
 #include "log.h"
 
 static struct server server;
@@ -46,6 +49,8 @@ usage(FILE *f)
 	    "      --node NAME         this node's name (default: host name)\n"
 	    "  -o, --set KEY=VALUE     any configuration setting\n"
 	    "      --init              initialise the data directory and exit\n"
+	    "      --join URI          join the domain of the node at URI (with the\n"
+	    "                          Administrator's --password) and exit\n"
 	    "      --password PASS     Administrator password for --init\n"
 	    "      --password-file F   read it from a file instead\n"
 	    "  -h, --help              this help\n"
@@ -57,7 +62,8 @@ usage(FILE *f)
 
 enum {
 	OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_PID, OPT_LOG, OPT_SYSLOG, OPT_SCHEMA,
-	OPT_DOMAIN, OPT_SITE, OPT_NODE, OPT_INIT, OPT_PASSWORD, OPT_PASSWORD_FILE
+	OPT_DOMAIN, OPT_SITE, OPT_NODE, OPT_INIT, OPT_PASSWORD, OPT_PASSWORD_FILE,
+	OPT_JOIN
 };
 
 static const struct option main_opts[] = {
@@ -77,6 +83,7 @@ static const struct option main_opts[] = {
 	{ "node", required_argument, NULL, OPT_NODE },
 	{ "set", required_argument, NULL, 'o' },
 	{ "init", no_argument, NULL, OPT_INIT },
+	{ "join", required_argument, NULL, OPT_JOIN },
 	{ "password", required_argument, NULL, OPT_PASSWORD },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "help", no_argument, NULL, 'h' },
@@ -139,6 +146,9 @@ main_names(void)
 	snprintf(buf, sizeof(buf), "cn=Administrators,cn=Builtin,%s", srv->suffix);
 	if (dn_normalize(srv->schema, buf, &srv->admins_ndn) != LDAP_SUCCESS)
 		return -1;
+	snprintf(buf, sizeof(buf), "cn=DCAdmins,cn=Builtin,%s", srv->suffix);
+	if (dn_normalize(srv->schema, buf, &srv->dcadmins_ndn) != LDAP_SUCCESS)
+		return -1;
 	snprintf(buf, sizeof(buf), "cn=%s,cn=Servers,cn=%s,cn=Sites,cn=Configuration,%s",
 	    srv->conf.node, srv->conf.site, srv->suffix);
 	if (dn_normalize(srv->schema, buf, &n) != LDAP_SUCCESS) {
@@ -147,6 +157,12 @@ main_names(void)
 	}
 	free(n);
 	srv->server_dn = strdup(buf);
+	snprintf(buf, sizeof(buf), "cn=Deleted Objects,%s", srv->suffix);
+	if (dn_normalize(srv->schema, buf, &srv->deleted_ndn) != LDAP_SUCCESS)
+		return -1;
+	snprintf(buf, sizeof(buf), "cn=LostAndFound,%s", srv->suffix);
+	if (dn_normalize(srv->schema, buf, &srv->lostfound_ndn) != LDAP_SUCCESS)
+		return -1;
 	return srv->server_dn != NULL ? 0 : -1;
 }
 
@@ -240,12 +256,42 @@ main_init(const char *password)
 	return 0;
 }
 
+static int
+main_join(const char *uri, const char *password)
+{
+	struct be_txn *t;
+	struct diag d;
+	char myuri[300], *v = NULL;
+	int rc;
+
+	if (password == NULL || password[0] == '\0') {
+		fprintf(stderr, "vmdird: --join needs the Administrator's --password\n");
+		return 2;
+	}
+	if (be_begin(srv->be, false, &t) == LDAP_SUCCESS) {
+		rc = be_meta_get(t, "invocationId", &v);
+		be_abort(t);
+		free(v);
+		if (rc == LDAP_SUCCESS) {
+			fprintf(stderr, "vmdird: %s is already initialised\n", srv->conf.data_dir);
+			return 1;
+		}
+	}
+	snprintf(myuri, sizeof(myuri), "ldap://%s:%d", srv->conf.listen, srv->conf.port);
+	diag_clear(&d);
+	if (join_domain(uri, password, myuri, &d) != LDAP_SUCCESS) {
+		fprintf(stderr, "vmdird: join failed: %s\n", d.text);
+		return 1;
+	}
+	return 0;
+}
+
 /* Reads the node's identity written by --init. */
 static int
 main_identity(void)
 {
 	struct be_txn *t;
-	char *inv = NULL, *sid = NULL, *node = NULL, *domain = NULL;
+	char *inv = NULL, *sid = NULL, *node = NULL, *domain = NULL, *site = NULL;
 	int rc;
 
 	if (be_begin(srv->be, false, &t) != LDAP_SUCCESS)
@@ -257,6 +303,10 @@ main_identity(void)
 	if (rc == LDAP_SUCCESS && be_meta_get(t, "node", &node) == LDAP_SUCCESS) {
 		free(srv->conf.node);
 		srv->conf.node = node;
+	}
+	if (rc == LDAP_SUCCESS && be_meta_get(t, "site", &site) == LDAP_SUCCESS) {
+		free(srv->conf.site);
+		srv->conf.site = site;
 	}
 	if (rc == LDAP_SUCCESS && be_meta_get(t, "domain", &domain) == LDAP_SUCCESS) {
 		free(srv->conf.domain);
@@ -277,11 +327,21 @@ main_identity(void)
 	free(srv->nsuffix);
 	free(srv->admin_ndn);
 	free(srv->admins_ndn);
+	free(srv->dcadmins_ndn);
 	free(srv->server_dn);
-	return main_names();
+	free(srv->deleted_ndn);
+	free(srv->lostfound_ndn);
+	return main_names() != 0 || state_load() != 0 ? -1 : 0;
 }
 
 static struct event *main_stop_timer;
+
+static void
+main_purge_tick(evutil_socket_t fd, short what, void *arg)
+{
+	if (!srv->stopping)
+		workq_push(delete_purge, NULL);
+}
 
 static void
 main_stop_check(evutil_socket_t fd, short what, void *arg)
@@ -330,12 +390,99 @@ main_pidfile(void)
 }
 
 static int
+main_rotate_txn(struct be_txn *t, void *arg, struct diag *d)
+{
+	const char *old = arg;
+	struct utdv u = REPL_UTDV_INIT;
+	struct entry *e = NULL, *nw = NULL;
+	char *v = NULL, *out = NULL, *prev = NULL, *list = NULL;
+	int rc;
+
+	rc = be_meta_get(t, "utdv", &v);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT)
+		return rc;
+	if (v != NULL && repl_utdv_parse(v, &u) != LDAP_SUCCESS)
+		log_error("stored up-to-dateness vector is malformed; starting afresh");
+	free(v);
+	/* everything the old incarnation made up to now is here */
+	if ((rc = repl_utdv_set_max(&u, old, be_usn_highest(srv->be))) == LDAP_SUCCESS &&
+	    (rc = repl_utdv_format(&u, &out)) == LDAP_SUCCESS)
+		rc = be_meta_put(t, "utdv", out);
+	repl_utdv_free(&u);
+	free(out);
+	if (rc == LDAP_SUCCESS)
+		rc = be_meta_put(t, "invocationId", srv->invocation);
+	if (rc == LDAP_SUCCESS) {
+		int r = be_meta_get(t, "prevInvocations", &prev);
+		if (r != LDAP_SUCCESS && r != LDAP_NO_SUCH_OBJECT)
+			return r;
+		if (asprintf(&list, "%s%s,", prev != NULL ? prev : "", old) < 0)
+			list = NULL;
+		rc = list != NULL ? be_meta_put(t, "prevInvocations", list) : LDAP_NO_MEMORY;
+		free(prev);
+		free(list);
+	}
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	/* the server object shows the current incarnation */
+	char *ndn = NULL;
+	if (dn_normalize(srv->schema, srv->server_dn, &ndn) != LDAP_SUCCESS)
+		return LDAP_OTHER;
+	rc = be_get_dn(t, ndn, &e);
+	free(ndn);
+	if (rc == LDAP_NO_SUCH_OBJECT)
+		return LDAP_SUCCESS;	/* a joining node gets it from its partner */
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	if ((nw = entry_dup(e)) == NULL || entry_set_str(nw, "invocationId",
+	    srv->invocation) != 0)
+		rc = LDAP_NO_MEMORY;
+	else if ((rc = write_stamp_modify(t, e, nw, "", d)) == LDAP_SUCCESS) {
+		char *p = dn_parent(e->ndn);
+		uint64_t pid = 0;
+		rc = p != NULL ? be_dn2id(t, p, &pid) : LDAP_NO_MEMORY;
+		if (rc == LDAP_SUCCESS)
+			rc = be_update(t, e, nw, pid);
+		free(p);
+	}
+	entry_free(e);
+	entry_free(nw);
+	return rc;
+}
+
+/*
+ * Every start begins a new database incarnation: a node started from a
+ * backup or a snapshot can then never reuse USNs its partners have already
+ * seen under the old invocationId. The old one stays in the vector at the
+ * USN the node really has, so changes it lost come back from partners.
+ */
+static int
+main_rotate(void)
+{
+	char old[37];
+	uuid_t u;
+	struct diag d;
+
+	memcpy(old, srv->invocation, sizeof(old));
+	uuid_generate(u);
+	uuid_unparse_lower(u, srv->invocation);
+	diag_clear(&d);
+	if (write_txn(main_rotate_txn, old, &d) != LDAP_SUCCESS) {
+		log_error("cannot start a new incarnation: %s", d.text);
+		return -1;
+	}
+	log_info("invocationId %s (previous %s, highest USN %llu)", srv->invocation, old,
+	    (unsigned long long)be_usn_highest(srv->be));
+	return 0;
+}
+
+static int
 main_serve(void)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGUSR2 };
-	struct event *sev[4];
+	struct event *sev[4], *purge_timer;
 
-	if (main_identity() != 0)
+	if (main_identity() != 0 || main_rotate() != 0)
 		return 1;
 	if (srv->conf.tls_cert != NULL && srv->conf.tls_key != NULL &&
 	    (srv->tls = tls_server_ctx(srv->conf.tls_cert, srv->conf.tls_key)) == NULL)
@@ -356,17 +503,27 @@ main_serve(void)
 		event_add(sev[i], NULL);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (workq_start(srv->conf.threads) != 0 || main_pidfile() != 0)
+	if (workq_start(srv->conf.threads) != 0 || repl_start() != 0 ||
+	    main_pidfile() != 0)
 		return 1;
 	srv->started = time(NULL);
+	{
+		/* tombstones are looked at ten times per lifetime, at least hourly */
+		int every = srv->conf.tombstone_lifetime / 10;
+		struct timeval tv = { every < 1 ? 1 : every > 3600 ? 3600 : every, 0 };
+		purge_timer = event_new(srv->base, -1, EV_PERSIST, main_purge_tick, NULL);
+		event_add(purge_timer, &tv);
+	}
 	log_info("vmdird %s serving %s as %s (serverId %d, invocationId %s)",
 	    PACKAGE_VERSION, srv->suffix, srv->conf.node, srv->server_id, srv->invocation);
 	event_base_dispatch(srv->base);
+	repl_stop();
 	workq_stop();
 	for (size_t i = 0; i < 4; i++)
 		event_free(sev[i]);
 	if (main_stop_timer != NULL)
 		event_free(main_stop_timer);
+	event_free(purge_timer);
 	if (srv->conf.pid_file != NULL)
 		unlink(srv->conf.pid_file);
 	log_info("stopped");
@@ -376,7 +533,7 @@ main_serve(void)
 int
 main(int argc, char **argv)
 {
-	char *password = NULL;
+	char *password = NULL, *join = NULL;
 	bool init = false;
 	int ch, rc, level;
 
@@ -408,6 +565,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_SYSLOG: srv->conf.syslog = true; break;
 		case OPT_INIT: init = true; break;
+		case OPT_JOIN: join = optarg; break;
 		case OPT_PASSWORD: password = strdup(optarg); break;
 		case OPT_PASSWORD_FILE:
 			if ((password = main_read_file(optarg)) == NULL) {
@@ -436,7 +594,10 @@ main(int argc, char **argv)
 	log_init("vmdird", srv->conf.syslog, level);
 	if (main_lock() != 0 || main_open() != 0)
 		return 1;
-	rc = init ? main_init(password) : main_serve();
+	if (join != NULL)
+		rc = main_join(join, password);
+	else
+		rc = init ? main_init(password) : main_serve();
 	free(password);
 	be_close(srv->be);
 	schema_free(srv->schema);
@@ -448,7 +609,10 @@ main(int argc, char **argv)
 	free(srv->nsuffix);
 	free(srv->admin_ndn);
 	free(srv->admins_ndn);
+	free(srv->dcadmins_ndn);
 	free(srv->server_dn);
+	free(srv->deleted_ndn);
+	free(srv->lostfound_ndn);
 	conf_free(&srv->conf);
 	return rc;
 }

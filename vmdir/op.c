@@ -50,6 +50,7 @@ op_free(struct op *o)
 		ber_free(o->ber, 0);
 	free(o->pdu.bv_val);
 	ber_memfree(o->cookie.bv_val);
+	ber_memfree(o->pull.bv_val);
 	free(o->bind_ndn);
 	free(o);
 }
@@ -117,6 +118,13 @@ op_controls(struct op *o, char **bad)
 				rc = LDAP_PROTOCOL_ERROR;
 			o->paged = true;
 			ber_free(pb, 1);
+			continue;
+		}
+		if (oid.bv_len == strlen(OID_TRELLIS_PULL) &&
+		    memcmp(oid.bv_val, OID_TRELLIS_PULL, oid.bv_len) == 0 &&
+		    o->tag == LDAP_REQ_SEARCH) {
+			if (value.bv_val == NULL || ber_dupbv(&o->pull, &value) == NULL)
+				rc = LDAP_PROTOCOL_ERROR;
 			continue;
 		}
 		if (oid.bv_len == strlen(OID_MANAGEDSAIT) &&

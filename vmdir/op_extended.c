@@ -158,12 +158,74 @@ done:
 	ber_free(ber, 1);
 }
 
+/*
+ * The node administration operation (vdcadmintool): the request value is a
+ * command line, the response value its answer:
+ *   state                     -> Normal | ReadOnly | Standalone
+ *   state NORMAL|READ_ONLY|STANDALONE
+ *   loglevel                  -> error | warn | info | debug | trace
+ *   loglevel LEVEL
+ *   replicate                 (starts a replication cycle now)
+ */
+static void
+ext_admin(struct op *o, struct berval *value)
+{
+	char cmd[128], arg[64], out[128];
+	struct berval ov;
+	struct diag d;
+	int n, st, lvl;
+
+	diag_clear(&d);
+	out[0] = '\0';
+	if (!o->admin) {
+		result_error(o, LDAP_RES_EXTENDED, LDAP_INSUFFICIENT_ACCESS,
+		    "node administration needs an administrator");
+		return;
+	}
+	if (value == NULL || value->bv_len >= sizeof(cmd)) {
+		result_error(o, LDAP_RES_EXTENDED, LDAP_PROTOCOL_ERROR,
+		    "missing or oversized command");
+		return;
+	}
+	memcpy(cmd, value->bv_val, value->bv_len);
+	cmd[value->bv_len] = '\0';
+	arg[0] = '\0';
+	n = sscanf(cmd, "%*s %63s", arg);
+	if (strncmp(cmd, "state", 5) == 0 && (cmd[5] == '\0' || cmd[5] == ' ')) {
+		if (n == 1) {
+			if ((st = state_parse(arg)) < 0)
+				diag_set(&d, LDAP_UNWILLING_TO_PERFORM,
+				    "unknown state '%s' (NORMAL, READ_ONLY or STANDALONE)", arg);
+			else
+				state_set(st, &d);
+		}
+		snprintf(out, sizeof(out), "%s", state_name(srv->state));
+	} else if (strncmp(cmd, "loglevel", 8) == 0 && (cmd[8] == '\0' || cmd[8] == ' ')) {
+		if (n == 1) {
+			if ((lvl = log_level_parse(arg)) < 0)
+				diag_set(&d, LDAP_UNWILLING_TO_PERFORM,
+				    "unknown log level '%s'", arg);
+			else
+				log_set_level(lvl);
+		}
+		snprintf(out, sizeof(out), "%s", log_level_name(log_get_level()));
+	} else if (strcmp(cmd, "replicate") == 0) {
+		repl_kick();
+		snprintf(out, sizeof(out), "replication cycle started");
+	} else
+		diag_set(&d, LDAP_UNWILLING_TO_PERFORM, "unknown command '%s'", cmd);
+	ov.bv_val = out;
+	ov.bv_len = strlen(out);
+	result_extended(o, &d, NULL, d.rc == LDAP_SUCCESS ? &ov : NULL);
+}
+
 static const struct {
 	const char	*oid;
 	void		(*fn)(struct op *, struct berval *);
 } ext_table[] = {
 	{ LDAP_EXOP_WHO_AM_I, ext_whoami },
 	{ LDAP_EXOP_MODIFY_PASSWD, ext_passwd },
+	{ OID_TRELLIS_ADMIN, ext_admin },
 };
 
 void

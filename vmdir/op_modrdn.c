@@ -18,36 +18,6 @@ struct modrdn {
 	const char	*who;
 };
 
-/* Number of RDNs of a DN (commas that are not escaped, plus one). */
-static int
-modrdn_depth(const char *dn)
-{
-	int n = dn[0] != '\0';
-
-	for (const char *p = dn; *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == ',')
-			n++;
-	}
-	return n;
-}
-
-/* Length of the first k RDNs of dn (up to, not including, the k-th comma). */
-static size_t
-modrdn_head(const char *dn, int k)
-{
-	const char *p;
-
-	for (p = dn; *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == ',' && --k == 0)
-			break;
-	}
-	return (size_t)(p - dn);
-}
-
 static int
 modrdn_rdn_values(struct entry *nw, const struct entry *old, const char *newrdn,
     bool deleteold, struct diag *d)
@@ -91,50 +61,6 @@ modrdn_rdn_values(struct entry *nw, const struct entry *old, const char *newrdn,
 	free(oldrdn);
 	dn_rdn_free(ot, ov, on);
 	dn_rdn_free(nt, nv, nn);
-	return rc;
-}
-
-/* Gives every descendant of the renamed entry its new DN. */
-static int
-modrdn_subtree(struct be_txn *t, const struct entry *old, const struct entry *nw)
-{
-	struct idset ids = { 0 };
-	int depth = modrdn_depth(old->ndn), rc;
-
-	if ((rc = be_subtree(t, old->id, &ids)) != LDAP_SUCCESS)
-		return rc;
-	for (size_t i = 0; i < ids.n && rc == LDAP_SUCCESS; i++) {
-		struct entry *c = NULL, *cn = NULL;
-		char *dn = NULL, *ndn = NULL, *parent = NULL;
-		uint64_t pid;
-		int k;
-
-		if (ids.ids[i] == old->id)
-			continue;
-		if ((rc = be_get_id(t, ids.ids[i], &c)) != LDAP_SUCCESS)
-			break;
-		k = modrdn_depth(c->ndn) - depth;
-		if (asprintf(&dn, "%.*s,%s", (int)modrdn_head(c->dn, k), c->dn, nw->dn) < 0) {
-			dn = NULL;
-			rc = LDAP_NO_MEMORY;
-		} else if ((rc = dn_normalize(srv->schema, dn, &ndn)) == LDAP_SUCCESS &&
-		    (cn = entry_dup(c)) != NULL && (parent = dn_parent(ndn)) != NULL &&
-		    (rc = be_dn2id(t, parent, &pid)) == LDAP_SUCCESS) {
-			free(cn->dn);
-			free(cn->ndn);
-			cn->dn = dn;
-			cn->ndn = ndn;
-			dn = ndn = NULL;
-			rc = be_update(t, c, cn, pid);
-		} else if (rc == LDAP_SUCCESS && (cn == NULL || parent == NULL))
-			rc = LDAP_NO_MEMORY;
-		free(dn);
-		free(ndn);
-		free(parent);
-		entry_free(c);
-		entry_free(cn);
-	}
-	idset_free(&ids);
 	return rc;
 }
 
@@ -207,7 +133,7 @@ modrdn_txn(struct be_txn *t, void *arg, struct diag *d)
 	    (rc = schema_check_entry(srv->schema, nw, d)) != LDAP_SUCCESS)
 		goto done;
 	if ((rc = be_update(t, old, nw, pid)) == LDAP_SUCCESS)
-		rc = modrdn_subtree(t, old, nw);
+		rc = write_rename_subtree(t, old, nw);
 	if (rc == LDAP_ALREADY_EXISTS)
 		diag_set(d, rc, "entry already exists");
 done:
@@ -249,7 +175,7 @@ op_modrdn(struct op *o)
 	else if (dn_normalize(srv->schema, cdn, &ndn) != LDAP_SUCCESS || ndn[0] == '\0')
 		diag_set(&d, LDAP_INVALID_DN_SYNTAX, "invalid DN");
 	else if (dn_normalize(srv->schema, crdn, &tmp) != LDAP_SUCCESS ||
-	    tmp[0] == '\0' || modrdn_depth(tmp) != 1)
+	    tmp[0] == '\0' || dn_depth(tmp) != 1)
 		diag_set(&d, LDAP_INVALID_DN_SYNTAX, "invalid new RDN");
 	else if (csup != NULL && dn_normalize(srv->schema, csup, &nsup) != LDAP_SUCCESS)
 		diag_set(&d, LDAP_INVALID_DN_SYNTAX, "invalid new superior");

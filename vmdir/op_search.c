@@ -29,6 +29,7 @@ struct search {
 	bool		 has_deadline;
 	int		 sent;
 	uint64_t	 last_id;	/* of the last entry sent */
+	bool		 show_deleted;	/* the base is in cn=Deleted Objects */
 };
 
 static void
@@ -315,6 +316,11 @@ search_run(struct search *s, struct diag *d, uint64_t *next)
 		if (rc != LDAP_SUCCESS)
 			goto done;
 		write_resolve(e);
+		if (!s->show_deleted && dn_is_under(e->ndn, srv->deleted_ndn)) {
+			entry_free(e);
+			e = NULL;
+			continue;
+		}
 		if (search_in_scope(s, e->ndn) &&
 		    filter_eval(srv->schema, s->filter, e) == FILTER_TRUE) {
 			if (s->sizelimit > 0 && s->sent >= s->sizelimit) {
@@ -424,6 +430,12 @@ op_search(struct op *o)
 		s.deadline.tv_sec += s.timelimit;
 		s.has_deadline = true;
 	}
+	if (o->pull.bv_val != NULL) {
+		repl_supply(o);
+		search_free(&s);
+		return;
+	}
+	s.show_deleted = dn_is_under(s.base, srv->deleted_ndn);
 	if (search_special(&s, &d)) {
 		result_search_done(o, &d, NULL);
 		search_free(&s);

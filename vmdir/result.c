@@ -101,32 +101,39 @@ result_extended(struct op *o, const struct diag *d, const char *oid,
 }
 
 void
-result_search_done(struct op *o, const struct diag *d, const struct berval *cookie)
+result_search_done_control(struct op *o, const struct diag *d, const char *oid,
+    const struct berval *value)
 {
 	BerElement *ber = result_begin(o, LDAP_RES_SEARCH_RESULT, d);
-	BerElement *ctl = NULL;
-	struct berval cv;
-	struct berval empty = { 0, "" };
 
 	if (ber == NULL)
 		return;
-	if (ber_printf(ber, "N}") < 0)
-		goto fail;
-	if (o->paged) {
-		if ((ctl = ber_alloc_t(LBER_USE_DER)) == NULL ||
-		    ber_printf(ctl, "{iO}", 0, cookie != NULL ? cookie : &empty) < 0 ||
-		    ber_flatten2(ctl, &cv, 0) != 0 ||
-		    ber_printf(ber, "t{{sON}N}", LDAP_TAG_CONTROLS, OID_PAGED, &cv) < 0)
-			goto fail;
+	if (ber_printf(ber, "N}") < 0 ||
+	    (oid != NULL && ber_printf(ber, "t{{sON}N}", LDAP_TAG_CONTROLS, oid,
+	    value) < 0) || ber_printf(ber, "N}") < 0) {
+		ber_free(ber, 1);
+		return;
 	}
-	if (ber_printf(ber, "N}") < 0)
-		goto fail;
-	ber_free(ctl, 1);
 	result_flush(o, ber, d);
-	return;
-fail:
+}
+
+void
+result_search_done(struct op *o, const struct diag *d, const struct berval *cookie)
+{
+	BerElement *ctl;
+	struct berval cv, empty = { 0, "" };
+
+	if (!o->paged) {
+		result_search_done_control(o, d, NULL, NULL);
+		return;
+	}
+	if ((ctl = ber_alloc_t(LBER_USE_DER)) == NULL ||
+	    ber_printf(ctl, "{iO}", 0, cookie != NULL ? cookie : &empty) < 0 ||
+	    ber_flatten2(ctl, &cv, 0) != 0)
+		result_search_done_control(o, d, NULL, NULL);
+	else
+		result_search_done_control(o, d, OID_PAGED, &cv);
 	ber_free(ctl, 1);
-	ber_free(ber, 1);
 }
 
 int

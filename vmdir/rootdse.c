@@ -17,6 +17,7 @@ rootdse_entry(void)
 	};
 	static const char *const exops[] = {
 		LDAP_EXOP_START_TLS, LDAP_EXOP_WHO_AM_I, LDAP_EXOP_MODIFY_PASSWD,
+		OID_TRELLIS_ADMIN,
 	};
 	struct entry *e = entry_new("", "");
 	char usn[24], cfg[512];
@@ -39,6 +40,7 @@ rootdse_entry(void)
 	rc |= entry_add_str(e, "highestCommittedUSN", usn);
 	rc |= entry_add_str(e, "serverName", srv->server_dn);
 	rc |= entry_add_str(e, "invocationId", srv->invocation);
+	rc |= entry_add_str(e, "vmwServerState", state_name(srv->state));
 	rc |= entry_add_str(e, "vendorName", "Trellis");
 	rc |= entry_add_str(e, "vendorVersion", VENDOR_VERSION);
 	if (rc != 0) {

@@ -42,6 +42,7 @@ struct conf {
 	size_t		 cache_mb;
 	char		*indexes;	/* comma-separated attribute names */
 	bool		 nosync;
+	int		 tombstone_lifetime;	/* seconds */
 };
 
 void	conf_defaults(struct conf *c);
@@ -51,6 +52,8 @@ int	conf_load(struct conf *c, const char *path);
 /* Applies one "key=value" setting, as from the file or a flag. */
 int	conf_set(struct conf *c, const char *key, const char *value);
 void	conf_free(struct conf *c);
+
+enum node_state { STATE_NORMAL, STATE_READONLY, STATE_STANDALONE };
 
 /* The one server of this process. */
 struct server {
@@ -63,7 +66,11 @@ struct server {
 	char			*nsuffix;
 	char			*admin_ndn;
 	char			*admins_ndn;	/* the Administrators group */
+	char			*dcadmins_ndn;	/* machine accounts of the nodes */
 	char			*server_dn;	/* this node's server object */
+	char			*deleted_ndn;	/* cn=Deleted Objects (tombstones) */
+	char			*lostfound_ndn;	/* cn=LostAndFound (orphans) */
+	_Atomic int		 state;		/* enum node_state */
 	char			 invocation[37];
 	int			 server_id;
 	_Atomic uint64_t	 next_conn_id;
@@ -129,6 +136,8 @@ struct op {
 	bool		 paged;
 	ber_int_t	 page_size;
 	struct berval	 cookie;	/* owned (ber_memfree) */
+	struct berval	 pull;		/* replication pull control value,
+					 * owned (ber_memfree); bv_val NULL if absent */
 	char		*bind_ndn;	/* identity when the op started */
 	bool		 admin;
 };
@@ -145,6 +154,8 @@ void	op_delete(struct op *o);
 void	op_modrdn(struct op *o);
 void	op_compare(struct op *o);
 void	op_extended(struct op *o);
+/* Purges old tombstones (a workq job). */
+void	delete_purge(void *unused);
 
 /* result.c: encoding of responses (only this file and conn.c write) */
 
@@ -155,6 +166,9 @@ void	result_error(struct op *o, ber_tag_t tag, int rc, const char *text);
 /* SearchResultDone carrying a paged-results control with the cookie. */
 void	result_search_done(struct op *o, const struct diag *d,
 	    const struct berval *cookie);
+/* SearchResultDone with one response control (none if oid is NULL). */
+void	result_search_done_control(struct op *o, const struct diag *d,
+	    const char *oid, const struct berval *value);
 /* SearchResultEntry; the attributes already selected. -1 if the
  * connection is gone. */
 int	result_entry(struct op *o, const struct entry *e, bool types_only);
@@ -186,6 +200,8 @@ int	acl_check(const struct op *o, const char *ndn, enum acl_right r,
 bool	acl_attr_visible(const struct op *o, const struct at_def *at);
 /* True if ndn is a member of the Administrators group (txn borrowed). */
 bool	acl_is_admin(struct be_txn *t, const char *ndn);
+/* True if ndn is a member of the group gndn. */
+bool	acl_is_member(struct be_txn *t, const char *gndn, const char *ndn);
 
 /* pwd.c */
 
@@ -207,12 +223,21 @@ int	write_stamp_add(struct be_txn *t, struct entry *e, const char *who,
  * values differ between old and nw. */
 int	write_stamp_modify(struct be_txn *t, const struct entry *old,
 	    struct entry *nw, const char *who, struct diag *d);
+/* Records an originating change of attr (version + 1, this node's
+ * invocation, usn, now) in e's metadata. 0 or -1 (no memory). */
+int	write_meta_originate(struct entry *e, const char *attr, uint64_t usn);
 /* Adds e below its parent: checks the parent exists, schema, stamps,
  * stores. Used by the add operation and by initialisation. */
 int	write_add(struct be_txn *t, struct entry *e, const char *who,
 	    struct diag *d);
 /* Fills in the schema type of every attribute that lacks it. */
 void	write_resolve(struct entry *e);
+/* After old was renamed to nw (same id), gives every descendant its new
+ * DN (their own changes are not stamped: the parent's name is). */
+int	write_rename_subtree(struct be_txn *t, const struct entry *old,
+	    const struct entry *nw);
+/* Number of RDNs of a DN. */
+int	dn_depth(const char *dn);
 /* Sets d->matched to the nearest existing ancestor of ndn. */
 void	write_matched(struct be_txn *t, const char *ndn, struct diag *d);
 /* May this operation change ndn (access rights, node state)? */
@@ -227,6 +252,36 @@ int	write_password(struct berval *v, struct diag *d);
 int	write_txn(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
 	    struct diag *d);
 
+/* Trellis' own protocol elements. */
+#define OID_TRELLIS_ADMIN	"1.3.6.1.4.1.6876.40.10.4.1"	/* extended op */
+#define OID_TRELLIS_PULL	"1.3.6.1.4.1.6876.40.10.3.1"	/* control */
+
+/* repl/ (linked into vmdird) */
+
+/* Wakes every consumer for a cycle now. */
+void	repl_kick(void);
+/* Called after every committed write: wakes waiting suppliers. */
+void	repl_notify(void);
+/* Answers a search that carries the pull control (the request body was
+ * read already). */
+void	repl_supply(struct op *o);
+/* Starts and stops the consumers (one thread per agreement). */
+int	repl_start(void);
+void	repl_stop(void);
+/* Merges one replicated entry into storage (in t). */
+int	repl_apply_entry(struct be_txn *t, struct entry *in, struct diag *d);
+/* True if ndn may pull changes (administrators and machine accounts). */
+bool	repl_may_pull(const struct op *o);
+
+/* state.c */
+
+const char *state_name(int st);
+int	state_parse(const char *s);	/* -1 if unknown */
+/* Reads the persisted state into srv->state. */
+int	state_load(void);
+/* Persists and applies a new state. */
+int	state_set(int st, struct diag *d);
+
 /* rootdse.c */
 
 struct entry *rootdse_entry(void);	/* caller frees */
@@ -235,5 +290,15 @@ struct entry *rootdse_entry(void);	/* caller frees */
 
 /* Creates the domain layout in a new data directory. */
 int	init_domain(const char *password, struct diag *d);
+/* Writes the machine account's password into the data directory. */
+int	init_save_machine_pw(const char *pw);
+
+/* join.c */
+
+/* Registers this node with the domain of the partner at uri (as its
+ * administrator) and prepares the local data directory; myuri is how
+ * partners reach this node. */
+int	join_domain(const char *uri, const char *admin_pw, const char *myuri,
+	    struct diag *d);
 
 #endif /* VMDIR_SERVER_H */

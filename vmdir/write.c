@@ -178,6 +178,15 @@ write_meta_bump(struct entry *nw, const char *name, uint64_t usn,
 }
 
 int
+write_meta_originate(struct entry *e, const char *attr, uint64_t usn)
+{
+	char mtime[19];
+
+	meta_now(mtime);
+	return write_meta_bump(e, attr, usn, mtime);
+}
+
+int
 write_stamp_modify(struct be_txn *t, const struct entry *old, struct entry *nw,
     const char *who, struct diag *d)
 {
@@ -207,6 +216,80 @@ write_stamp_modify(struct be_txn *t, const struct entry *old, struct entry *nw,
 			return diag_set(d, LDAP_NO_MEMORY, "out of memory");
 	}
 	return LDAP_SUCCESS;
+}
+
+/* Number of RDNs of a DN (commas that are not escaped, plus one). */
+int
+dn_depth(const char *dn)
+{
+	int n = dn[0] != '\0';
+
+	for (const char *p = dn; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == ',')
+			n++;
+	}
+	return n;
+}
+
+/* Length of the first k RDNs of dn (up to, not including, the k-th comma). */
+static size_t
+write_dn_head(const char *dn, int k)
+{
+	const char *p;
+
+	for (p = dn; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == ',' && --k == 0)
+			break;
+	}
+	return (size_t)(p - dn);
+}
+
+/* Gives every descendant of the renamed entry its new DN. */
+int
+write_rename_subtree(struct be_txn *t, const struct entry *old, const struct entry *nw)
+{
+	struct idset ids = { 0 };
+	int depth = dn_depth(old->ndn), rc;
+
+	if ((rc = be_subtree(t, old->id, &ids)) != LDAP_SUCCESS)
+		return rc;
+	for (size_t i = 0; i < ids.n && rc == LDAP_SUCCESS; i++) {
+		struct entry *c = NULL, *cn = NULL;
+		char *dn = NULL, *ndn = NULL, *parent = NULL;
+		uint64_t pid;
+		int k;
+
+		if (ids.ids[i] == old->id)
+			continue;
+		if ((rc = be_get_id(t, ids.ids[i], &c)) != LDAP_SUCCESS)
+			break;
+		k = dn_depth(c->ndn) - depth;
+		if (asprintf(&dn, "%.*s,%s", (int)write_dn_head(c->dn, k), c->dn, nw->dn) < 0) {
+			dn = NULL;
+			rc = LDAP_NO_MEMORY;
+		} else if ((rc = dn_normalize(srv->schema, dn, &ndn)) == LDAP_SUCCESS &&
+		    (cn = entry_dup(c)) != NULL && (parent = dn_parent(ndn)) != NULL &&
+		    (rc = be_dn2id(t, parent, &pid)) == LDAP_SUCCESS) {
+			free(cn->dn);
+			free(cn->ndn);
+			cn->dn = dn;
+			cn->ndn = ndn;
+			dn = ndn = NULL;
+			rc = be_update(t, c, cn, pid);
+		} else if (rc == LDAP_SUCCESS && (cn == NULL || parent == NULL))
+			rc = LDAP_NO_MEMORY;
+		free(dn);
+		free(ndn);
+		free(parent);
+		entry_free(c);
+		entry_free(cn);
+	}
+	idset_free(&ids);
+	return rc;
 }
 
 void
@@ -325,8 +408,10 @@ write_txn(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
 			return d->rc;
 		}
 		rc = be_commit(t);
-		if (rc == LDAP_SUCCESS)
+		if (rc == LDAP_SUCCESS) {
+			repl_notify();
 			return diag_set(d, LDAP_SUCCESS, "%s", "");
+		}
 		if (rc != BE_RETRY)
 			return diag_set(d, rc, "cannot commit the change");
 	}
@@ -336,6 +421,9 @@ write_txn(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
 int
 write_check(const struct op *o, const char *ndn, struct diag *d)
 {
+	if (srv->state == STATE_READONLY)
+		return diag_set(d, LDAP_UNWILLING_TO_PERFORM,
+		    "this node is read-only");
 	return acl_check(o, ndn, ACL_WRITE, d);
 }
 

@@ -118,15 +118,41 @@ def parse(buf):
         i = end
     return out, buf[i:]
 
-def report(s, send, label):
-    if send:
-        s.sendall(send)
-    data, how = read_all(s)
-    msgs, rest = parse(data)
+def report(s, send, label, want=()):
+    msgs, how, rest = collect(s, send, want)
     for mid, tag, rc, m in msgs:
         extra = " nod" if OID_NOD in m else ""
         print("%s msg id=%d tag=0x%02x rc=%s%s" % (label, mid, tag, rc, extra))
     print("%s end=%s trailing=%d" % (label, how, len(rest)))
+
+def collect(s, send, want=()):
+    """Sends, then reads until every messageID in want has its final
+    response, a notice of disconnection arrives, or the server closes."""
+    if send:
+        s.sendall(send)
+    data, how, seen = b"", None, set()
+    while how is None:
+        try:
+            c = s.recv(65536)
+        except socket.timeout:
+            how = "timeout"
+            break
+        except ConnectionResetError:
+            how = "reset"
+            break
+        if not c:
+            how = "eof"
+            break
+        data += c
+        msgs, _ = parse(data)
+        seen = {m[0] for m in msgs if m[1] != 0x64}
+        if 0 in seen:
+            # After the notice the server must close: wait for it.
+            _, how = read_all(s)
+        elif want and set(want) <= seen:
+            how = "answered"
+    msgs, rest = parse(data)
+    return msgs, how, rest
 
 mode, port = sys.argv[1], int(sys.argv[2])
 
@@ -145,8 +171,8 @@ elif mode == "truncated":
     # And a whole message followed by half of the next one.
     s = conn(port)
     s.sendall(bind(1) + search(2, b"", present("objectClass"))[:7])
-    s.shutdown(socket.SHUT_WR)
-    report(s, None, "truncated")
+    report(s, None, "truncated", want=[1])
+    s.close()
 elif mode == "oversized":
     # 1 MiB announced, max_pdu is 64 KiB: refused from the header alone.
     report(conn(port), b"\x30\x84\x00\x10\x00\x00" + b"\x02\x01\x01" + b"\x00" * 100, "oversized")
@@ -163,9 +189,7 @@ elif mode == "under-limit":
     s = conn(port)
     big = tlv(0xA3, octets("description") + octets("z" * 60000))
     m = bind(1) + search(2, b"", big)
-    s.sendall(m)
-    s.shutdown(socket.SHUT_WR)
-    report(s, None, "under-limit")
+    report(s, m, "under-limit", want=[1, 2])
 elif mode == "indefinite":
     report(conn(port), b"\x30\x80\x02\x01\x01\x42\x00\x00\x00", "indefinite")
 elif mode == "longlen":
@@ -173,11 +197,16 @@ elif mode == "longlen":
 elif mode == "badbind":
     # version as an OCTET STRING, name as an INTEGER.
     m = msg(1, tlv(0x60, octets("3") + integer(7) + tlv(0x80, b"pw")))
-    report(conn(port), m, "badbind")
+    report(conn(port), m, "badbind", want=[1])
 elif mode == "badbind2":
     # a bind whose SEQUENCE claims more than its envelope holds
     m = msg(1, b"\x60\x7f" + integer(3) + octets("") + tlv(0x80, b""))
-    report(conn(port), m, "badbind2")
+    report(conn(port), m, "badbind2", want=[1])
+elif mode == "unbind":
+    # RFC 4511 4.3: no response to an UnbindRequest, the server just closes.
+    s = conn(port)
+    report(s, bind(1), "unbind", want=[1])
+    report(s, msg(2, tlv(0x42, b"")), "unbind")
 elif mode == "badmsgid":
     # messageID as an OCTET STRING
     report(conn(port), tlv(0x30, octets("1") + tlv(0x42, b"")), "badmsgid")
@@ -194,65 +223,65 @@ elif mode == "deepfilter":
     for _ in range(5000):
         f = tlv(0xA2, f)
     s = conn(port)
-    s.sendall(bind(1) + search(2, b"", f) + search(3, b"", present("objectClass")))
-    s.shutdown(socket.SHUT_WR)
-    report(s, None, "deepfilter")
+    report(s, bind(1) + search(2, b"", f) + search(3, b"", present("objectClass")),
+        "deepfilter", want=[1, 2, 3])
 elif mode == "badfilter":
     # filter with an unknown choice tag [12]
     s = conn(port)
-    s.sendall(bind(1) + search(2, b"", tlv(0xAC, octets("x"))) + search(3, b"", present("objectClass")))
-    s.shutdown(socket.SHUT_WR)
-    report(s, None, "badfilter")
+    report(s, bind(1) + search(2, b"", tlv(0xAC, octets("x"))) + search(3, b"", present("objectClass")),
+        "badfilter", want=[1, 2, 3])
 elif mode == "badcontrols":
     # a search with a Controls field that is not a SEQUENCE OF Control
     req = search(2, b"", present("objectClass"))
     m = tlv(0x30, req[2:] + tlv(0xA0, integer(5)))
     s = conn(port)
-    s.sendall(bind(1) + m)
-    s.shutdown(socket.SHUT_WR)
-    report(s, None, "badcontrols")
+    report(s, bind(1) + m, "badcontrols", want=[1, 2])
 elif mode == "garbage":
-    # Many connections of junk: pure random bytes, a valid envelope
-    # header with a random body, and valid envelopes with a random
-    # operation body (the request parsers' turn), 20 at a time.
+    # Many connections of junk, 20 at a time: pure random bytes (never
+    # starting like an LDAPMessage), a valid envelope header around a
+    # random body, and valid envelopes holding a random operation body
+    # (the request parsers' turn) followed by a good search. Every
+    # connection must end: closed by the server, or the good search answered.
     n, seed = int(sys.argv[3]), int(sys.argv[4])
     rnd = random.Random(seed)
-    payloads = []
+    jobs = []
     tags = [0x60, 0x42, 0x63, 0x66, 0x68, 0x4A, 0x6C, 0x6E, 0x50, 0x77, 0x7E, 0xA0]
     for i in range(n):
         k = i % 3
         body = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 600)))
+        want = ()
         if k == 0:
-            p = body
+            p = bytes([rnd.choice([b for b in range(256) if b != 0x30])]) + body
         elif k == 1:
-            p = tlv(0x30, body)
+            p = tlv(0x30, bytes([rnd.choice([b for b in range(256) if b != 0x02])]) + body)
         else:
-            p = msg(rnd.randint(1, 1000), tlv(rnd.choice(tags), body))
+            mid, tag = rnd.randint(1, 1000), rnd.choice(tags)
+            p = msg(mid, tlv(tag, body)) + search(9999, b"", present("objectClass"))
             if rnd.random() < 0.5:
-                p = bind(1) + p
-        payloads.append(p)
-    stats = {"eof": 0, "timeout": 0, "reset": 0}
+                p = bind(1001) + p
+            want = (9999,)
+        jobs.append((p, want))
+    stats = {}
     lock = threading.Lock()
-    def one(p):
+    def one(p, want):
         try:
             s = conn(port)
-            s.settimeout(5)
+            s.settimeout(10)
             try:
                 s.sendall(p)
-                s.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
-            _, how = read_all(s)
+            _, how, _ = collect(s, None, want)
             s.close()
-        except OSError as e:
+        except OSError:
             how = "reset"
         with lock:
-            stats[how] += 1
+            stats[how] = stats.get(how, 0) + 1
     for i in range(0, n, 20):
-        ts = [threading.Thread(target=one, args=(p,)) for p in payloads[i:i + 20]]
+        ts = [threading.Thread(target=one, args=j) for j in jobs[i:i + 20]]
         for t in ts: t.start()
         for t in ts: t.join()
-    print("garbage done %d eof=%d reset=%d timeout=%d" % (n, stats["eof"], stats["reset"], stats["timeout"]))
+    print("garbage done %d %s timeout=%d" % (n, " ".join("%s=%d" % kv for kv in sorted(stats.items()) if kv[0] != "timeout"), stats.get("timeout", 0)))
 else:
     sys.exit("unknown mode " + mode)
 EOF
@@ -265,7 +294,7 @@ ok "alive after the HTTP request" alive
 
 out=$(raw truncated)
 like "$out" "^truncated msg id=1 tag=0x61 rc=0\$" "truncated: the complete bind before it is answered"
-like "$out" "^truncated end=eof" "truncated: half a message then EOF: the server closes too"
+like "$out" "^truncated end=answered" "truncated: half a message pending is simply waited for"
 ok "alive after truncated messages" alive
 
 out=$(raw oversized)
@@ -284,6 +313,12 @@ out=$(raw longlen)
 like "$out" "^longlen msg id=0 tag=0x78 rc=2 nod\$" "5-octet length: notice of disconnection"
 out=$(raw emptyseq)
 like "$out" "^emptyseq msg id=0 tag=0x78 rc=2 nod\$" "empty LDAPMessage SEQUENCE: notice of disconnection"
+out=$(raw unbind)
+like "$out" "^unbind msg id=1 tag=0x61 rc=0\$" "unbind: the bind before it is answered"
+like "$out" "^unbind end=answered.*
+unbind end=eof" "unbind: the server closes the connection"
+out=$(printf '%s\n' "$out" | grep -c "tag=0x78")
+is "$out" 0 "unbind: no response at all to the UnbindRequest (RFC 4511 4.3), not even a notice"
 out=$(raw badmsgid)
 like "$out" "^badmsgid msg id=0 tag=0x78 rc=2 nod\$" "messageID that is not an INTEGER: notice of disconnection"
 ok "alive after malformed envelopes" alive
@@ -293,7 +328,6 @@ like "$out" "^badbind msg id=(1 tag=0x61 rc=2|0 tag=0x78 rc=2 nod)\$" "bind with
 out=$(raw badbind2)
 like "$out" "^badbind2 msg id=(1 tag=0x61 rc=2|0 tag=0x78 rc=2 nod)\$" "bind whose length overruns the envelope: protocolError or disconnection"
 out=$(raw unknownop)
-like "$out" "^unknownop msg id=1 tag=0x61 rc=0\$" "unknown operation: the bind before it is answered"
 like "$out" "^unknownop msg id=0 tag=0x78 rc=2 nod\$" "unknown operation tag [APPLICATION 30]: notice of disconnection"
 like "$out" "^unknownop end=eof" "unknown operation: connection closed"
 out=$(raw resultop)
@@ -371,6 +405,12 @@ like "$out" "^garbage done 240 " "240 garbage connections sent and closed"
 like "$out" " timeout=0\$" "no garbage connection left hanging (every one answered or closed)"
 ok "vmdird still running after the garbage" kill -0 "${NODE_PID[b]}"
 ok "alive after the garbage" alive
+if ! kill -0 "${NODE_PID[b]}" 2>/dev/null; then
+	echo "# vmdird died during the garbage:"
+	grep -v '\] conn=' "$T_DIR/b/vmdird.log" | tail -5 | sed 's/^/#   /'
+	unset "NODE_PID[b]"
+	node_start b -o max_pdu=65536 || echo "# cannot restart b"
+fi
 
 # --- nothing changed -------------------------------------------------------------
 dump >"$T_DIR/after.ldif"
@@ -380,5 +420,42 @@ is "$out" 3 "the seeded entries are all there"
 out=$(grep -ciE "assert|segfault|double free|corrupt|panic" "$T_DIR/b/vmdird.log")
 is "$out" 0 "no assertion or corruption message in the server log"
 ok "vmdird still running at the end" kill -0 "${NODE_PID[b]}"
-ok "stops cleanly" node_stop b
+ok "stops cleanly (exit status 0)" node_stop b
+
+# --- ordinary requests of every length ---------------------------------------
+# Deletes of absent entries and binds with wrong passwords, the DN or the
+# password growing one byte at a time: every request size modulo the
+# allocator's granularity. Each is answered 32 / 49, and the heap must not
+# suffer (the server keeps running and exits cleanly).
+ok "init node s" node_init s
+ok "start node s" node_start s
+bad=""
+for i in $(seq 1 48); do
+	pad=$(printf "%${i}s" "" | tr ' ' x)
+	adm_delete s "cn=$pad,cn=Users,$BASE" >/dev/null 2>&1
+	rc=$?
+	[ "$rc" -eq 32 ] || bad="$bad del$i:$rc"
+	kill -0 "${NODE_PID[s]}" 2>/dev/null || { bad="$bad died-at-del$i"; break; }
+done
+is "${bad:-none}" none "48 deletes of absent entries, DN lengths 35..82: each noSuchObject (32), server alive"
+bad=""
+if kill -0 "${NODE_PID[s]}" 2>/dev/null; then
+	for i in $(seq 1 48); do
+		pad=$(printf "%${i}s" "" | tr ' ' y)
+		ldapwhoami -x -H "$(url s)" -D "$ADMIN_DN" -w "$pad" >/dev/null 2>&1
+		rc=$?
+		[ "$rc" -eq 49 ] || bad="$bad bind$i:$rc"
+		kill -0 "${NODE_PID[s]}" 2>/dev/null || { bad="$bad died-at-bind$i"; break; }
+	done
+else
+	bad="server already dead"
+fi
+is "${bad:-none}" none "48 binds with wrong passwords of lengths 1..48: each 49, server alive"
+if kill -0 "${NODE_PID[s]}" 2>/dev/null; then
+	ok "node s stops cleanly (exit status 0, no heap corruption)" node_stop s
+else
+	T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_N - node s stops cleanly (exit status 0, no heap corruption)"
+	grep -v '\] conn=' "$T_DIR/s/vmdird.log" | tail -3 | sed 's/^/#   /'
+fi
 done_testing

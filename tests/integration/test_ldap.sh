@@ -12,6 +12,14 @@ set -u
 N=ldap1
 # R CMD...: runs CMD, keeps its output in OUT and its exit status in RC.
 R() { OUT=$("$@" 2>&1); RC=$?; }
+# ldappasswd exits 1 on a failed result and prints the code in its
+# "Result:" line; a failed bind exits with the code itself.
+pwrc() {
+	local c
+	[ "$RC" -eq 0 ] && { echo 0; return; }
+	c=$(sed -n 's/^Result: .*(\([0-9]*\))$/\1/p' <<<"$OUT" | head -1)
+	echo "${c:-$RC}"
+}
 # ndn: number of entries in LDIF on stdin.
 ndn() { grep -c '^dn:'; }
 # vals ATTR: values of ATTR (case-insensitive) in unwrapped LDIF on stdin.
@@ -156,6 +164,7 @@ description: star*value
 title: Engineer
 userAccountControl: 9
 employeeNumber: 1001
+userPassword: Al1ce!Zero
 
 dn: $BOB
 objectClass: top
@@ -216,6 +225,14 @@ ok "scope one: grandchildren are not returned" bash -c '! grep -qixF "dn: $1"' _
 R adm_search "$N" -b "$ALICE" -s base '(sn=Brown)' 1.1
 is "$RC:$(printf '%s\n' "$OUT" | ndn)" "0:0" "scope base: filter not matching -> success, no entries"
 
+R adm_search "$N" -b "CN=builtin,  DC=Vsphere,dc=LOCAL" -s one 1.1
+is "$RC:$(printf '%s\n' "$OUT" | ndn)" "0:2" "scope: base DN matched case- and space-insensitively"
+R adm_search "$N" -b "cn=Builtin,$BASE" -z 3 1.1
+is "$RC:$(printf '%s\n' "$OUT" | ndn)" "0:3" "size limit equal to the number of entries is not exceeded"
+R adm_search "$N" -b "$ADMIN_DN" -s one 1.1
+is "$RC:$(printf '%s\n' "$OUT" | ndn)" "0:0" "scope one on a leaf: no entries"
+R adm_search "$N" -b "$BASE" '(member=CN=Administrator, CN=Users,DC=vsphere,DC=local)' 1.1
+is "$(printf '%s\n' "$OUT" | ndn)" 1 "filter on a DN attribute uses distinguishedNameMatch"
 # ----------------------------------------------------------------- filters
 # fcount FILTER WANT DESC: entries under cn=Test matching FILTER.
 fcount() {
@@ -287,6 +304,8 @@ is "$(printf '%s\n' "$OUT" | ndn)" "$NTOTAL" "paged results: all $NTOTAL entries
 is "$(printf '%s\n' "$OUT" | grep -i '^dn:' | sort -u | wc -l)" "$NTOTAL" "paged results: no entry twice"
 R ldapsearch -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" -b "$BASE" -E pr=3/noprompt 1.1
 like "$OUT" 'pagedresults: cookie=' "paged results: the server returns a cookie"
+R adm_search "$N" -b "$T" -E pr=1/noprompt 1.1
+is "$RC:$(printf '%s\n' "$OUT" | ndn)" "0:5" "paged results: pages of 1"
 R adm_search "$N" -b "$T" -E '!pr=2/noprompt' '(objectClass=user)' 1.1
 is "$RC:$(printf '%s\n' "$OUT" | ndn)" "0:3" "paged results: critical, filtered"
 
@@ -405,6 +424,25 @@ EOF
 is "$RC" 34 "add: bad DN -> invalidDNSyntax (34)"
 R adm_search "$N" -b "$T" -s one 1.1
 is "$(printf '%s\n' "$OUT" | ndn)" 4 "add: failed adds left nothing behind"
+R adm_add "$N" <<EOF
+dn: cn=Doe\, Jane,$T
+objectClass: inetOrgPerson
+cn: Doe, Jane
+sn: Doe
+
+dn: cn=multi+sn=valued,$T
+objectClass: inetOrgPerson
+EOF
+is "$RC" 0 "add: escaped comma in an RDN, and a multi-valued RDN"
+R adm_search "$N" -b "cn=Doe\\2C Jane,$T" -s base cn
+like "$OUT" '^cn: Doe, Jane$' "add: entry with an escaped comma read back (hex-escaped base)"
+R adm_search "$N" -b "$T" '(sn=valued)' cn sn
+like "$OUT" '^cn: multi$' "add: multi-valued RDN: first value added to the entry"
+like "$OUT" '^sn: valued$' "add: multi-valued RDN: second value added to the entry"
+R adm_delete "$N" "cn=Doe\, Jane,$T"
+is "$RC" 0 "delete: entry with an escaped comma"
+R adm_delete "$N" "sn=valued+cn=multi,$T"
+is "$RC" 0 "delete: multi-valued RDN named in the other order"
 alive "add errors"
 
 # ------------------------------------------------------------------ modify
@@ -432,8 +470,6 @@ TMETA=$(vals attributeMetaData <<<"$OUT" | grep -i '^title:')
 like "$TMETA" "^title:$U2:2:" "meta: title now version 2 with local USN = new uSNChanged ($U2)"
 like "$(vals attributeMetaData <<<"$OUT" | grep -i '^sn:')" "^sn:$U1:1:|^sn:[0-9]+:1:" "meta: untouched sn still version 1"
 like "$(dse_usn)" "^$U2\$" "root DSE: highestCommittedUSN is the last write's USN"
-R adm_search "$N" -b "$ALICE" -s base '*' '+'
-ok "meta: attributeMetaData is not returned with + unless asked" bash -c '! grep -qi "^attributeMetaData:"' <<<"$OUT"
 
 R adm_modify "$N" <<EOF
 dn: $ALICE
@@ -598,6 +634,31 @@ is "$RC" 32 "modify: missing entry -> 32"
 R adm_search "$N" -b "$ALICE" -s base sn mail userAccountControl
 like "$OUT" '^sn: Anderson$' "modify: failed modifies left sn"
 like "$OUT" '^userAccountControl: 10$' "modify: failed modifies left userAccountControl"
+R adm_modify "$N" <<EOF
+dn: $ALICE
+changetype: modify
+add: sn
+sn: ANDERSON
+EOF
+is "$RC" 20 "modify: add of a value equal under the matching rule -> 20"
+R adm_modify "$N" <<EOF
+dn: $ALICE
+changetype: modify
+replace: roomNumber
+EOF
+is "$RC" 0 "modify: replace with no values of an absent attribute is a no-op"
+R adm_modify "$N" <<EOF
+dn: $ALICE
+changetype: modify
+add: description
+description: Second Description
+-
+delete: description
+description: SECOND description
+EOF
+is "$RC" 0 "modify: delete a value using the matching rule (case-insensitive)"
+R adm_search "$N" -b "$ALICE" -s base description
+is "$(vals description <<<"$OUT")" "star*value" "modify: only the original description remains"
 alive "modifies"
 
 # ------------------------------------------------------------------ delete
@@ -690,6 +751,13 @@ is "$RC" 32 "modrdn: missing new superior -> 32"
 R ldapmodrdn -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" -s "cn=Mid,cn=Sub3,cn=Users,$BASE" \
     "cn=Sub3,cn=Users,$BASE" "cn=Sub3"
 ok "modrdn: moving an entry below itself fails (rc $RC)" test "$RC" -ne 0
+R ldapmodrdn -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" "cn=leaf,$T" "ou=leaf"
+is "$RC" 65 "modrdn: new RDN attribute not allowed by the class -> 65"
+R adm_search "$N" -b "cn=leaf,$T" -s base 1.1
+is "$RC" 0 "modrdn: the refused rename left the entry alone"
+R ldapcompare -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" "cn=Administrators,cn=Builtin,$BASE" \
+    "member:CN=Administrator, CN=Users,DC=vsphere,DC=local"
+is "$RC" 6 "compare: DN values compared with distinguishedNameMatch"
 alive "modrdn"
 
 # ----------------------------------------------------------------- compare
@@ -708,58 +776,6 @@ R ldapcompare -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" "cn=ghost,$T" "sn:x"
 is "$RC" 32 "compare: missing entry -> 32"
 R ldapcompare -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" "$ALICE" "fooBarBaz:x"
 is "$RC" 17 "compare: undefined attribute -> 17"
-
-# ------------------------------------------------------------ password modify
-R ldappasswd -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" -s 'Al1ce!One' "$ALICE"
-is "$RC" 0 "passwd: admin sets a user's password"
-R ldapwhoami -x -H "$U" -D "$ALICE" -w 'Al1ce!One'
-is "$RC" 0 "passwd: the user binds with it"
-like "${OUT,,}" "^dn:${ALICE,,}\$" "whoami: the user's DN"
-R ldappasswd -x -H "$U" -D "$ALICE" -w 'Al1ce!One' -a 'Al1ce!One' -s 'Al1ce!Two'
-is "$RC" 0 "passwd: user changes own password with the old one"
-R ldapwhoami -x -H "$U" -D "$ALICE" -w 'Al1ce!Two'
-is "$RC" 0 "passwd: new password works"
-R ldapwhoami -x -H "$U" -D "$ALICE" -w 'Al1ce!One'
-is "$RC" 49 "passwd: old password no longer works"
-R ldappasswd -x -H "$U" -D "$ALICE" -w 'Al1ce!Two' -a 'wrong-old' -s 'Al1ce!Three'
-is "$RC" 49 "passwd: wrong old password -> 49"
-R ldapwhoami -x -H "$U" -D "$ALICE" -w 'Al1ce!Two'
-is "$RC" 0 "passwd: failed change left the password alone"
-R ldappasswd -x -H "$U" -D "$ALICE" -w 'Al1ce!Two' -s 'x' "$DAVE"
-is "$RC" 50 "passwd: a user cannot set another user's password -> 50"
-R ldappasswd -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" "$DAVE"
-is "$RC" 0 "passwd: generated password"
-GEN=$(sed -n 's/^New password: //p' <<<"$OUT")
-ok "passwd: generated password printed" test -n "$GEN"
-R ldapwhoami -x -H "$U" -D "$DAVE" -w "$GEN"
-is "$RC" 0 "passwd: generated password works"
-R adm_search "$N" -b "$ALICE" -s base '*' '+'
-ok "passwd: userPassword not returned with * +" bash -c '! grep -qi "^userPassword"' <<<"$OUT"
-R adm_search "$N" -b "$ALICE" -s base userPassword
-ok "passwd: userPassword not returned when asked for" bash -c '! grep -qi "^userPassword"' <<<"$OUT"
-R adm_search "$N" -b "$BASE" userPassword
-ok "passwd: no entry returns userPassword" bash -c '! grep -qi "^userPassword"' <<<"$OUT"
-R ldapcompare -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" "$ALICE" 'userPassword:Al1ce!Two'
-ok "passwd: compare cannot confirm the clear-text password (rc $RC)" test "$RC" -ne 6
-R adm_add "$N" <<EOF
-dn: cn=withpw,$T
-objectClass: inetOrgPerson
-cn: withpw
-sn: Pw
-userPassword: Cl3ar!text
-EOF
-is "$RC" 0 "passwd: add with userPassword"
-R ldapwhoami -x -H "$U" -D "cn=withpw,$T" -w 'Cl3ar!text'
-is "$RC" 0 "passwd: password given at add works"
-R adm_modify "$N" <<EOF
-dn: cn=withpw,$T
-changetype: modify
-replace: userPassword
-userPassword: N3w!text
-EOF
-R ldapwhoami -x -H "$U" -D "cn=withpw,$T" -w 'N3w!text'
-is "$RC" 0 "passwd: password replaced by modify works"
-alive "passwords"
 
 # ------------------------------------------------- many requests, every size
 # Requests whose length lands on every byte boundary: the server must not
@@ -787,8 +803,10 @@ R adm_search "$N" -b "$ALICE" -s base title
 like "$OUT" '^title: Senior Engineer$' "restart: modified value kept"
 R adm_search "$N" -b "cn=kid,cn=Mid,cn=Sub3,cn=Users,$BASE" -s base 1.1
 is "$RC" 0 "restart: renamed subtree kept"
-R ldapwhoami -x -H "$U" -D "$ALICE" -w 'Al1ce!Two'
-is "$RC" 0 "restart: password kept"
+R ldapwhoami -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW"
+is "$RC" 0 "restart: Administrator password kept"
+R ldapwhoami -x -H "$U" -D "$ALICE" -w 'Al1ce!Zero'
+is "$RC" 0 "restart: a user's password kept"
 is "$(dse_usn)" "$USN_BEFORE" "restart: highestCommittedUSN kept"
 R adm_modify "$N" <<EOF
 dn: $ALICE
@@ -798,5 +816,71 @@ title: Principal
 EOF
 ok "restart: USNs continue upward" test "$(usn_of "$ALICE")" -gt "$USN_BEFORE"
 alive "restart"
+
+# ------------------------------------------------------------ password modify
+# Last: a broken password modify can lock the Administrator out.
+R adm_add "$N" <<EOF
+dn: cn=withpw,$T
+objectClass: inetOrgPerson
+cn: withpw
+sn: Pw
+userPassword: Cl3ar!text
+EOF
+is "$RC" 0 "passwd: add with userPassword"
+R ldapwhoami -x -H "$U" -D "cn=withpw,$T" -w 'Cl3ar!text'
+is "$RC" 0 "passwd: password given at add works"
+R ldapwhoami -x -H "$U" -D "cn=withpw,$T" -w 'cl3ar!text'
+is "$RC" 49 "passwd: passwords are case-sensitive"
+R adm_modify "$N" <<EOF
+dn: cn=withpw,$T
+changetype: modify
+replace: userPassword
+userPassword: N3w!text
+EOF
+is "$RC" 0 "passwd: admin replaces userPassword with modify"
+R ldapwhoami -x -H "$U" -D "cn=withpw,$T" -w 'N3w!text'
+is "$RC" 0 "passwd: password replaced by modify works"
+R ldapwhoami -x -H "$U" -D "cn=withpw,$T" -w 'Cl3ar!text'
+is "$RC" 49 "passwd: password replaced by modify: old one refused"
+R adm_search "$N" -b "cn=withpw,$T" -s base '*' '+'
+ok "passwd: userPassword not returned with * +" bash -c '! grep -qi "^userPassword"' <<<"$OUT"
+R adm_search "$N" -b "cn=withpw,$T" -s base userPassword
+ok "passwd: userPassword not returned when asked for" bash -c '! grep -qi "^userPassword"' <<<"$OUT"
+R adm_search "$N" -b "$BASE" userPassword
+ok "passwd: no entry in the tree returns userPassword" bash -c '! grep -qi "^userPassword"' <<<"$OUT"
+R ldapcompare -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" "cn=withpw,$T" 'userPassword:N3w!text'
+ok "passwd: compare cannot confirm the clear-text password (rc $RC)" test "$RC" -ne 6
+
+R ldappasswd -x -H "$U" -D "cn=withpw,$T" -w 'N3w!text' -a 'wrong-old' -s 'Us3r!Three'
+is "$(pwrc)" 49 "passwd: wrong old password -> 49"
+R ldapwhoami -x -H "$U" -D "cn=withpw,$T" -w 'N3w!text'
+is "$RC" 0 "passwd: failed change left the password alone"
+R ldappasswd -x -H "$U" -D "cn=withpw,$T" -w 'N3w!text' -a 'N3w!text' -s 'Us3r!Two'
+is "$(pwrc)" 0 "passwd: user changes own password with -a old -s new"
+ok "passwd: no generated password when -s is given" bash -c '! grep -q "New password"' <<<"$OUT"
+R ldapwhoami -x -H "$U" -D "cn=withpw,$T" -w 'Us3r!Two'
+is "$RC" 0 "passwd: the user's new password works"
+R ldapwhoami -x -H "$U" -D "cn=withpw,$T" -w 'N3w!text'
+is "$RC" 49 "passwd: the user's old password no longer works"
+R ldappasswd -x -H "$U" -D "cn=withpw,$T" -w 'Us3r!Two' -s 'x' "$DAVE"
+is "$(pwrc)" 50 "passwd: a user cannot set another user's password -> 50"
+
+R ldappasswd -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" -s 'Al1ce!One' "$ALICE"
+is "$(pwrc)" 0 "passwd: admin sets a user's password"
+ok "passwd: admin -s: no generated password" bash -c '! grep -q "New password"' <<<"$OUT"
+R ldapwhoami -x -H "$U" -D "$ALICE" -w 'Al1ce!One'
+is "$RC" 0 "passwd: the user binds with the password the admin set"
+like "${OUT,,}" "^dn:${ALICE,,}\$" "whoami: the user's DN"
+R ldapwhoami -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW"
+is "$RC" 0 "passwd: the Administrator's own password is unchanged"
+R ldappasswd -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW" "$DAVE"
+is "$(pwrc)" 0 "passwd: generated password"
+GEN=$(sed -n 's/^New password: //p' <<<"$OUT")
+ok "passwd: generated password printed" test -n "$GEN"
+R ldapwhoami -x -H "$U" -D "$DAVE" -w "$GEN"
+is "$RC" 0 "passwd: generated password works for the user"
+R ldapwhoami -x -H "$U" -D "$ADMIN_DN" -w "$ADMIN_PW"
+is "$RC" 0 "passwd: the Administrator's own password is still unchanged"
+alive "passwords"
 
 done_testing

@@ -1,0 +1,541 @@
+/*
+ * consumer.c: the consumer side of pull replication. A manager thread
+ * keeps one thread per agreement of this node (the entries below its
+ * server object's cn=Replication Agreements); each holds a libldap
+ * connection to its supplier bound as this node's machine account, pulls
+ * pages of changes, applies each page and advances the high-water mark in
+ * one transaction, and merges the supplier's vector at the end of a
+ * cycle. Between cycles it keeps a waiting request open, which the
+ * supplier answers as soon as it commits a change. A partner that is down
+ * is retried with exponential backoff and jitter.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+#include "repl.h"
+#include "log.h"
+
+#define CONSUMER_WAIT_MS	30000
+#define CONSUMER_PAGE		1000
+#define CONSUMER_BACKOFF_MAX	30
+
+struct agreement {
+	char			*uri;
+	pthread_t		 thread;
+	_Atomic bool		 stop;
+	struct agreement	*next;
+};
+
+static struct {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct agreement	*list;
+	pthread_t		 manager;
+	bool			 started, stop;
+	int			 kicks;
+	char			*machine_dn;
+	char			*machine_pw;
+} cons = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+void
+repl_kick(void)
+{
+	pthread_mutex_lock(&cons.lock);
+	cons.kicks++;
+	pthread_cond_broadcast(&cons.cond);
+	pthread_mutex_unlock(&cons.lock);
+}
+
+/* Sleeps up to s seconds, less if stopped or kicked. */
+static void
+consumer_sleep(struct agreement *a, double s)
+{
+	struct timespec end;
+	int kicks;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += (time_t)s;
+	end.tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&cons.lock);
+	kicks = cons.kicks;
+	while (!cons.stop && (a == NULL || !a->stop) && kicks == cons.kicks)
+		if (pthread_cond_timedwait(&cons.cond, &cons.lock, &end) != 0)
+			break;
+	pthread_mutex_unlock(&cons.lock);
+}
+
+static int
+consumer_meta(const char *key, char **val)
+{
+	struct be_txn *t;
+	int rc;
+
+	*val = NULL;
+	if ((rc = be_begin(srv->be, false, &t)) != LDAP_SUCCESS)
+		return rc;
+	rc = be_meta_get(t, key, val);
+	be_abort(t);
+	return rc;
+}
+
+static LDAP *
+consumer_connect(const char *uri)
+{
+	struct berval cred = { strlen(cons.machine_pw), cons.machine_pw };
+	struct timeval tv = { 5, 0 };
+	int v3 = LDAP_VERSION3, rc;
+	LDAP *ld;
+
+	if (ldap_initialize(&ld, uri) != LDAP_SUCCESS)
+		return NULL;
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	rc = ldap_sasl_bind_s(ld, cons.machine_dn, LDAP_SASL_SIMPLE, &cred, NULL,
+	    NULL, NULL);
+	if (rc != LDAP_SUCCESS) {
+		log_warn("replication: cannot bind to %s as %s: %s", uri,
+		    cons.machine_dn, ldap_err2string(rc));
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return NULL;
+	}
+	log_info("replication: connected to %s", uri);
+	return ld;
+}
+
+/* An LDAP result entry as a struct entry; caller frees. */
+static struct entry *
+consumer_entry(LDAP *ld, LDAPMessage *msg)
+{
+	char *dn = ldap_get_dn(ld, msg), *ndn = NULL, *name;
+	struct entry *e = NULL;
+	BerElement *ber = NULL;
+
+	if (dn == NULL || dn_normalize(srv->schema, dn, &ndn) != LDAP_SUCCESS ||
+	    (e = entry_new(dn, ndn)) == NULL)
+		goto done;
+	for (name = ldap_first_attribute(ld, msg, &ber); name != NULL;
+	    name = ldap_next_attribute(ld, msg, ber)) {
+		struct berval **vals = ldap_get_values_len(ld, msg, name);
+		for (size_t i = 0; vals != NULL && vals[i] != NULL; i++)
+			entry_add_value(e, name, vals[i]->bv_val, vals[i]->bv_len);
+		ldap_value_free_len(vals);
+		ldap_memfree(name);
+	}
+done:
+	ber_free(ber, 0);
+	ldap_memfree(dn);
+	free(ndn);
+	return e;
+}
+
+struct page {
+	const char	*uri;
+	struct entry	**ents;
+	size_t		 n;
+	char		 hwm[24];
+	char		*inv;		/* the supplier's */
+	char		*utdv;		/* the supplier's; NULL unless complete */
+	bool		 more;
+};
+
+static void
+page_free(struct page *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		entry_free(p->ents[i]);
+	free(p->ents);
+	free(p->inv);
+	free(p->utdv);
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+page_txn(struct be_txn *t, void *arg, struct diag *d)
+{
+	struct page *p = arg;
+	char key[600], val[128], *mine = NULL, *merged = NULL;
+	struct utdv u = REPL_UTDV_INIT, su = REPL_UTDV_INIT;
+	int rc;
+
+	for (size_t i = 0; i < p->n; i++) {
+		rc = repl_apply_entry(t, p->ents[i], d);
+		if (rc == BE_RETRY)
+			return rc;
+		if (rc != LDAP_SUCCESS) {
+			log_error("replication from %s: cannot apply %s: %s", p->uri,
+			    p->ents[i]->dn, d->text);
+			diag_clear(d);
+		}
+	}
+	snprintf(key, sizeof(key), "hwm:%s", p->uri);
+	snprintf(val, sizeof(val), "%s %s", p->hwm, p->inv);
+	if ((rc = be_meta_put(t, key, val)) != LDAP_SUCCESS)
+		return rc;
+	if (p->utdv == NULL)
+		return LDAP_SUCCESS;
+	rc = be_meta_get(t, "utdv", &mine);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT)
+		return rc;
+	if ((mine != NULL && repl_utdv_parse(mine, &u) != LDAP_SUCCESS) ||
+	    repl_utdv_parse(p->utdv, &su) != LDAP_SUCCESS)
+		rc = LDAP_OTHER;
+	else if ((rc = repl_utdv_merge(&u, &su)) == LDAP_SUCCESS &&
+	    (rc = repl_utdv_format(&u, &merged)) == LDAP_SUCCESS)
+		rc = be_meta_put(t, "utdv", merged);
+	free(mine);
+	free(merged);
+	repl_utdv_free(&u);
+	repl_utdv_free(&su);
+	return rc;
+}
+
+/* The vector sent with a pull: merged ones plus our own changes. */
+static char *
+consumer_utdv(void)
+{
+	struct utdv u = REPL_UTDV_INIT;
+	char *v = NULL, *out = NULL;
+
+	if (consumer_meta("utdv", &v) == LDAP_SUCCESS)
+		repl_utdv_parse(v, &u);
+	free(v);
+	repl_utdv_set_max(&u, srv->invocation, be_usn_highest(srv->be));
+	repl_utdv_format(&u, &out);
+	repl_utdv_free(&u);
+	return out;
+}
+
+static int
+consumer_parse_done(LDAP *ld, LDAPMessage *res, struct page *p)
+{
+	LDAPControl **ctls = NULL, *c;
+	struct berval hwm, inv, utdv;
+	ber_int_t more = 0;
+	char *text = NULL;
+	BerElement *ber;
+	int err, rc;
+
+	rc = ldap_parse_result(ld, res, &err, NULL, &text, NULL, &ctls, 0);
+	if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
+		log_warn("replication from %s: %s%s%s", p->uri,
+		    ldap_err2string(rc != LDAP_SUCCESS ? rc : err),
+		    text && *text ? ": " : "", text ? text : "");
+		ldap_memfree(text);
+		ldap_controls_free(ctls);
+		return rc != LDAP_SUCCESS ? rc : err;
+	}
+	ldap_memfree(text);
+	c = ldap_control_find(OID_TRELLIS_PULL, ctls, NULL);
+	rc = LDAP_PROTOCOL_ERROR;
+	if (c != NULL && (ber = ber_init(&c->ldctl_value)) != NULL) {
+		if (ber_scanf(ber, "{mbmm}", &hwm, &more, &inv, &utdv) != LBER_ERROR &&
+		    hwm.bv_len < sizeof(p->hwm)) {
+			memcpy(p->hwm, hwm.bv_val, hwm.bv_len);
+			p->hwm[hwm.bv_len] = '\0';
+			p->more = more != 0;
+			p->inv = strndup(inv.bv_val, inv.bv_len);
+			if (!p->more)
+				p->utdv = strndup(utdv.bv_val, utdv.bv_len);
+			rc = LDAP_SUCCESS;
+		}
+		ber_free(ber, 1);
+	}
+	ldap_controls_free(ctls);
+	return rc;
+}
+
+/* One pull request; fills p. */
+static int
+consumer_pull(LDAP *ld, const char *uri, const char *hwm, int wait_ms, struct page *p)
+{
+	char *utdv = consumer_utdv();
+	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+	LDAPControl ctl = { OID_TRELLIS_PULL, { 0, NULL }, 1 }, *ctls[] = { &ctl, NULL };
+	char *attrs[] = { "*", "+", NULL };
+	struct timeval tv = { 1, 0 };
+	LDAPMessage *res = NULL;
+	int msgid, rc, done = 0, waited = 0;
+
+	p->uri = uri;
+	if (utdv == NULL || ber == NULL || ber_printf(ber, "{ssii}", hwm, utdv,
+	    CONSUMER_PAGE, wait_ms) < 0 || ber_flatten2(ber, &ctl.ldctl_value, 0) != 0) {
+		free(utdv);
+		ber_free(ber, 1);
+		return LDAP_NO_MEMORY;
+	}
+	rc = ldap_search_ext(ld, srv->suffix, LDAP_SCOPE_SUBTREE, "(objectClass=*)",
+	    attrs, 0, ctls, NULL, NULL, 0, &msgid);
+	free(utdv);
+	ber_free(ber, 1);
+	while (rc == LDAP_SUCCESS && !done) {
+		int t = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &res);
+		if (t == 0) {
+			/* a quiet supplier answers within wait_ms; give it 30 s more */
+			if (!cons.stop && ++waited < wait_ms / 1000 + 30)
+				continue;
+			ldap_abandon_ext(ld, msgid, NULL, NULL);
+			rc = LDAP_TIMEOUT;
+			break;
+		}
+		if (t < 0) {
+			rc = LDAP_SERVER_DOWN;
+			break;
+		}
+		if (t == LDAP_RES_SEARCH_ENTRY) {
+			struct entry *e = consumer_entry(ld, res), **ne;
+			if (e != NULL && (ne = realloc(p->ents, (p->n + 1) * sizeof(*ne))) != NULL) {
+				p->ents = ne;
+				p->ents[p->n++] = e;
+			} else
+				entry_free(e);
+		} else if (t == LDAP_RES_SEARCH_RESULT) {
+			rc = consumer_parse_done(ld, res, p);
+			done = 1;
+		}
+		ldap_msgfree(res);
+		res = NULL;
+	}
+	return rc;
+}
+
+static void *
+consumer_main(void *arg)
+{
+	struct agreement *a = arg;
+	char key[600], *stored = NULL, hwm[24], inv[64];
+	unsigned int seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)a;
+	int backoff = 0, wait_ms = 0, rc;
+	LDAP *ld = NULL;
+	struct diag d;
+
+	snprintf(key, sizeof(key), "hwm:%s", a->uri);
+	while (!a->stop && !cons.stop) {
+		struct page p = { 0 };
+
+		if (srv->state == STATE_STANDALONE) {
+			consumer_sleep(a, 1);
+			continue;
+		}
+		if (ld == NULL && (ld = consumer_connect(a->uri)) == NULL) {
+			backoff = backoff == 0 ? 1 : backoff * 2 > CONSUMER_BACKOFF_MAX ?
+			    CONSUMER_BACKOFF_MAX : backoff * 2;
+			consumer_sleep(a, backoff * (0.5 + (double)rand_r(&seed) / RAND_MAX));
+			continue;
+		}
+		strcpy(hwm, "0");
+		inv[0] = '\0';
+		if (consumer_meta(key, &stored) == LDAP_SUCCESS)
+			sscanf(stored, "%23s %63s", hwm, inv);
+		free(stored);
+		stored = NULL;
+		rc = consumer_pull(ld, a->uri, hwm, wait_ms, &p);
+		if (rc == LDAP_TIMEOUT && p.n == 0) {
+			page_free(&p);
+			continue;
+		}
+		if (rc != LDAP_SUCCESS) {
+			log_warn("replication from %s failed: %s", a->uri, ldap_err2string(rc));
+			page_free(&p);
+			ldap_unbind_ext_s(ld, NULL, NULL);
+			ld = NULL;
+			continue;
+		}
+		backoff = 0;
+		if (inv[0] != '\0' && strcmp(inv, p.inv) != 0) {
+			/* the supplier started a new incarnation (restart or
+			 * restore): its USNs are no longer comparable */
+			log_warn("replication: %s has a new invocationId %s (was %s): "
+			    "reading its changes again from USN 0", a->uri, p.inv, inv);
+			strcpy(p.hwm, "0");
+			for (size_t i = 0; i < p.n; i++)
+				entry_free(p.ents[i]);
+			p.n = 0;
+			free(p.utdv);
+			p.utdv = NULL;
+		}
+		diag_clear(&d);
+		if (write_txn(page_txn, &p, &d) != LDAP_SUCCESS)
+			log_error("replication from %s: cannot store page: %s", a->uri, d.text);
+		else if (p.n > 0)
+			log_info("replication from %s: applied %zu entries, hwm %s%s", a->uri,
+			    p.n, p.hwm, p.more ? " (more)" : "");
+		wait_ms = p.more || p.utdv == NULL ? 0 : CONSUMER_WAIT_MS;
+		page_free(&p);
+	}
+	if (ld != NULL)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	return NULL;
+}
+
+/* The labeledURIs of this node's agreements; NULL-terminated, caller frees. */
+static char **
+consumer_agreements(void)
+{
+	struct idset ids = { 0 };
+	struct be_txn *t;
+	char dn[2048], *ndn = NULL, **out = calloc(1, sizeof(char *));
+	uint64_t id;
+	size_t n = 0;
+
+	snprintf(dn, sizeof(dn), "cn=Replication Agreements,%s", srv->server_dn);
+	if (out == NULL || dn_normalize(srv->schema, dn, &ndn) != LDAP_SUCCESS ||
+	    be_begin(srv->be, false, &t) != LDAP_SUCCESS) {
+		free(ndn);
+		return out;
+	}
+	if (be_dn2id(t, ndn, &id) == LDAP_SUCCESS && be_children(t, id, &ids) == LDAP_SUCCESS)
+		for (size_t i = 0; i < ids.n; i++) {
+			struct entry *e;
+			const char *uri;
+			char **no;
+			if (be_get_id(t, ids.ids[i], &e) != LDAP_SUCCESS)
+				continue;
+			if ((uri = entry_get_str(e, "labeledURI")) != NULL &&
+			    !repl_entry_is_tombstone(e) &&
+			    (no = realloc(out, (n + 2) * sizeof(char *))) != NULL) {
+				out = no;
+				out[n++] = strdup(uri);
+				out[n] = NULL;
+			}
+			entry_free(e);
+		}
+	/* a joining node pulls from its first partner until its own
+	 * agreements have arrived */
+	char *jp = NULL;
+	if (n == 0 && be_meta_get(t, "joinPartner", &jp) == LDAP_SUCCESS) {
+		char **no = realloc(out, 2 * sizeof(char *));
+		if (no != NULL) {
+			out = no;
+			out[0] = jp;
+			out[1] = NULL;
+			jp = NULL;
+		}
+	}
+	free(jp);
+	be_abort(t);
+	idset_free(&ids);
+	free(ndn);
+	return out;
+}
+
+static void
+consumer_sync(void)
+{
+	char **uris = consumer_agreements();
+	struct agreement **ap, *a;
+
+	/* stop the removed */
+	for (ap = &cons.list; (a = *ap) != NULL;) {
+		bool keep = false;
+		for (size_t i = 0; uris[i] != NULL && !keep; i++)
+			keep = strcmp(uris[i], a->uri) == 0;
+		if (keep) {
+			ap = &a->next;
+			continue;
+		}
+		*ap = a->next;
+		a->stop = true;
+		repl_kick();
+		pthread_join(a->thread, NULL);
+		log_info("replication: agreement with %s removed", a->uri);
+		free(a->uri);
+		free(a);
+	}
+	for (size_t i = 0; uris[i] != NULL; i++) {
+		bool have = false;
+		for (a = cons.list; a != NULL && !have; a = a->next)
+			have = strcmp(a->uri, uris[i]) == 0;
+		if (have || (a = calloc(1, sizeof(*a))) == NULL)
+			continue;
+		a->uri = strdup(uris[i]);
+		if (a->uri == NULL || pthread_create(&a->thread, NULL, consumer_main, a) != 0) {
+			free(a->uri);
+			free(a);
+			continue;
+		}
+		log_info("replication: pulling from %s", a->uri);
+		a->next = cons.list;
+		cons.list = a;
+	}
+	for (size_t i = 0; uris[i] != NULL; i++)
+		free(uris[i]);
+	free(uris);
+}
+
+static void *
+consumer_manager(void *unused)
+{
+	while (!cons.stop) {
+		consumer_sync();
+		consumer_sleep(NULL, 2);
+	}
+	return NULL;
+}
+
+static char *
+consumer_read_pw(void)
+{
+	char path[4096], buf[256];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/machine-account", srv->conf.data_dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return strdup(buf);
+}
+
+int
+repl_start(void)
+{
+	if (asprintf(&cons.machine_dn, "cn=%s,cn=Domain Controllers,%s", srv->conf.node,
+	    srv->suffix) < 0)
+		return -1;
+	if ((cons.machine_pw = consumer_read_pw()) == NULL) {
+		log_warn("replication: no machine-account password in %s: not pulling",
+		    srv->conf.data_dir);
+		return 0;
+	}
+	if (pthread_create(&cons.manager, NULL, consumer_manager, NULL) != 0)
+		return -1;
+	cons.started = true;
+	return 0;
+}
+
+void
+repl_stop(void)
+{
+	struct agreement *a;
+
+	pthread_mutex_lock(&cons.lock);
+	cons.stop = true;
+	pthread_cond_broadcast(&cons.cond);
+	pthread_mutex_unlock(&cons.lock);
+	repl_notify();
+	if (cons.started)
+		pthread_join(cons.manager, NULL);
+	while ((a = cons.list) != NULL) {
+		cons.list = a->next;
+		a->stop = true;
+		pthread_join(a->thread, NULL);
+		free(a->uri);
+		free(a);
+	}
+	free(cons.machine_dn);
+	free(cons.machine_pw);
+}

@@ -1,0 +1,347 @@
+/*
+ * supply.c: the supplier side of pull replication. A consumer searches
+ * with the pull control (its high-water mark and up-to-dateness vector);
+ * the answer is the entries changed since the mark, in USN order, each
+ * carrying only the attribute changes the vector does not cover, parents
+ * before children, in a bounded page. SearchResultDone carries the new
+ * mark and, when the cycle is complete, this node's vector. With nothing
+ * to send, the request waits (up to the consumer's limit) for the next
+ * commit, so changes travel in milliseconds.
+ *
+ *   pull request:  SEQUENCE { hwm OCTET STRING, utdv OCTET STRING,
+ *                             pageSize INTEGER, waitMs INTEGER }
+ *   pull response: SEQUENCE { hwm OCTET STRING, more BOOLEAN,
+ *                             invocationId OCTET STRING, utdv OCTET STRING }
+ * (USNs travel as decimal strings: LDAP INTEGERs here are 32-bit.)
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "server.h"
+#include "repl.h"
+#include "log.h"
+
+#define SUPPLY_MAX_PAGE	5000
+#define SUPPLY_MAX_WAIT	60000
+
+static pthread_mutex_t supply_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t supply_cond = PTHREAD_COND_INITIALIZER;
+
+struct supply {
+	struct op	*op;
+	struct be_txn	*t;		/* read, for lookups */
+	uint64_t	 hwm, top, last;
+	struct utdv	 utdv;
+	int		 page;
+	struct entry	**ents;		/* collected, USN order */
+	size_t		 nents;
+	char		**sent;		/* GUIDs sent in this page */
+	size_t		 nsent;
+	bool		 more;
+};
+
+void
+repl_notify(void)
+{
+	pthread_mutex_lock(&supply_lock);
+	pthread_cond_broadcast(&supply_cond);
+	pthread_mutex_unlock(&supply_lock);
+}
+
+bool
+repl_may_pull(const struct op *o)
+{
+	struct be_txn *t;
+	bool yes;
+
+	if (o->admin)
+		return true;
+	if (o->bind_ndn == NULL || be_begin(srv->be, false, &t) != LDAP_SUCCESS)
+		return false;
+	yes = acl_is_member(t, srv->dcadmins_ndn, o->bind_ndn);
+	be_abort(t);
+	return yes;
+}
+
+/* Waits until a change above hwm is committed, the op goes away, or ms. */
+static void
+supply_wait(struct op *o, uint64_t hwm, int ms)
+{
+	struct timespec end, now, step;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&supply_lock);
+	while (be_usn_highest(srv->be) <= hwm && !o->abandoned && !srv->stopping) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
+		    now.tv_nsec >= end.tv_nsec))
+			break;
+		/* wake at least every second to notice a vanished consumer */
+		step = now;
+		step.tv_sec++;
+		if (step.tv_sec > end.tv_sec || (step.tv_sec == end.tv_sec &&
+		    step.tv_nsec > end.tv_nsec))
+			step = end;
+		pthread_cond_timedwait(&supply_cond, &supply_lock, &step);
+	}
+	pthread_mutex_unlock(&supply_lock);
+}
+
+/* Metadata values of e the consumer has not seen; NULL-free count out. */
+static size_t
+supply_uncovered(const struct supply *s, const struct entry *e,
+    struct attr_meta *metas, size_t cap)
+{
+	struct attr *ma = entry_attr(e, "attributeMetaData");
+	size_t n = 0;
+
+	for (size_t i = 0; ma != NULL && i < ma->nvals && n < cap; i++) {
+		if (meta_parse(ma->vals[i].bv_val, ma->vals[i].bv_len, &metas[n]) !=
+		    LDAP_SUCCESS)
+			continue;
+		if (!repl_utdv_covers(&s->utdv, &metas[n]))
+			n++;
+	}
+	return n;
+}
+
+static int
+supply_collect(void *arg, uint64_t usn, uint64_t id)
+{
+	struct supply *s = arg;
+	struct attr_meta metas[256];
+	struct entry *e, **ne;
+
+	if (usn > s->top)
+		return 1;
+	if ((int)s->nents >= s->page) {
+		s->more = true;
+		return 1;
+	}
+	s->last = usn;
+	if (be_get_id(s->t, id, &e) != LDAP_SUCCESS)
+		return 0;
+	if (supply_uncovered(s, e, metas, 256) == 0) {
+		entry_free(e);
+		return 0;
+	}
+	if ((ne = realloc(s->ents, (s->nents + 1) * sizeof(*ne))) == NULL) {
+		entry_free(e);
+		return -1;
+	}
+	s->ents = ne;
+	s->ents[s->nents++] = e;
+	return 0;
+}
+
+static bool
+supply_was_sent(const struct supply *s, const char *guid)
+{
+	for (size_t i = 0; i < s->nsent; i++)
+		if (strcasecmp(s->sent[i], guid) == 0)
+			return true;
+	return false;
+}
+
+/* Sends e with only what the consumer lacks. */
+static int
+supply_send(struct supply *s, const struct entry *e)
+{
+	struct attr_meta metas[256];
+	size_t nm = supply_uncovered(s, e, metas, 256);
+	const char *guid = entry_get_str(e, "objectGUID");
+	struct entry *v;
+	char buf[META_MAX], **ns;
+	int rc = 0;
+
+	if (nm == 0 || guid == NULL || supply_was_sent(s, guid))
+		return 0;
+	if ((v = entry_new(e->dn, e->ndn)) == NULL)
+		return -1;
+	entry_add_str(v, "objectGUID", guid);
+	for (size_t i = 0; i < e->nattrs; i++) {
+		const struct attr *a = &e->attrs[i];
+		bool want = false;
+		if (strcasecmp(a->name, "objectGUID") == 0 ||
+		    strcasecmp(a->name, "attributeMetaData") == 0)
+			continue;
+		for (size_t j = 0; j < nm && !want; j++)
+			want = strcasecmp(metas[j].attr, a->name) == 0;
+		for (size_t j = 0; want && j < a->nvals; j++)
+			entry_add_value(v, a->name, a->vals[j].bv_val, a->vals[j].bv_len);
+	}
+	for (size_t j = 0; j < nm; j++) {
+		meta_format(&metas[j], buf, sizeof(buf));
+		entry_add_str(v, "attributeMetaData", buf);
+	}
+	rc = result_entry(s->op, v, false);
+	entry_free(v);
+	if (rc == 0 && (ns = realloc(s->sent, (s->nsent + 1) * sizeof(*ns))) != NULL) {
+		s->sent = ns;
+		s->sent[s->nsent++] = strdup(guid);
+	}
+	return rc;
+}
+
+/* Parents first: an ancestor changed since the mark goes out before e. */
+static int
+supply_ancestors(struct supply *s, const char *ndn)
+{
+	char *p = dn_parent(ndn);
+	struct entry *a;
+	int rc = 0;
+
+	if (p == NULL || p[0] == '\0' || !dn_is_under(p, srv->nsuffix)) {
+		free(p);
+		return 0;
+	}
+	if (be_get_dn(s->t, p, &a) == LDAP_SUCCESS) {
+		if (entry_get_u64(a, "uSNChanged") > s->hwm &&
+		    (rc = supply_ancestors(s, a->ndn)) == 0)
+			rc = supply_send(s, a);
+		entry_free(a);
+	}
+	free(p);
+	return rc;
+}
+
+static int
+supply_parse(struct supply *s, const struct berval *v, int *wait_ms)
+{
+	BerElement *ber = ber_init((struct berval *)v);
+	struct berval hwm, utdv;
+	ber_int_t page, wait;
+	char *h = NULL, *u = NULL;
+	int rc = LDAP_PROTOCOL_ERROR;
+
+	if (ber == NULL)
+		return LDAP_NO_MEMORY;
+	if (ber_scanf(ber, "{mmii}", &hwm, &utdv, &page, &wait) != LBER_ERROR &&
+	    (h = strndup(hwm.bv_val, hwm.bv_len)) != NULL &&
+	    (u = strndup(utdv.bv_val, utdv.bv_len)) != NULL &&
+	    repl_utdv_parse(u, &s->utdv) == LDAP_SUCCESS) {
+		char *end;
+		errno = 0;
+		s->hwm = strtoull(h, &end, 10);
+		if (errno == 0 && *end == '\0' && end != h && page > 0) {
+			s->page = page > SUPPLY_MAX_PAGE ? SUPPLY_MAX_PAGE : page;
+			*wait_ms = wait < 0 ? 0 : wait > SUPPLY_MAX_WAIT ? SUPPLY_MAX_WAIT : wait;
+			rc = LDAP_SUCCESS;
+		}
+	}
+	free(h);
+	free(u);
+	ber_free(ber, 1);
+	return rc;
+}
+
+/* This node's vector: what it has merged from partners plus its own
+ * changes up to top. */
+static char *
+supply_own_utdv(uint64_t top)
+{
+	struct utdv u = REPL_UTDV_INIT;
+	struct be_txn *t;
+	char *v = NULL, *out = NULL;
+
+	if (be_begin(srv->be, false, &t) == LDAP_SUCCESS) {
+		if (be_meta_get(t, "utdv", &v) == LDAP_SUCCESS)
+			repl_utdv_parse(v, &u);
+		be_abort(t);
+	}
+	free(v);
+	repl_utdv_set_max(&u, srv->invocation, top);
+	repl_utdv_format(&u, &out);
+	repl_utdv_free(&u);
+	return out;
+}
+
+static void
+supply_done(struct supply *s, struct diag *d)
+{
+	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+	char hwm[24], *utdv = NULL;
+	struct berval v;
+
+	snprintf(hwm, sizeof(hwm), "%" PRIu64, s->more ? s->last : s->top);
+	if (!s->more)
+		utdv = supply_own_utdv(s->top);
+	if (ber == NULL || ber_printf(ber, "{sbss}", hwm, (ber_int_t)s->more,
+	    srv->invocation, utdv != NULL ? utdv : "") < 0 ||
+	    ber_flatten2(ber, &v, 0) != 0)
+		result_search_done_control(s->op, d, NULL, NULL);
+	else
+		result_search_done_control(s->op, d, OID_TRELLIS_PULL, &v);
+	ber_free(ber, 1);
+	free(utdv);
+}
+
+void
+repl_supply(struct op *o)
+{
+	struct supply s = { .op = o, .utdv = REPL_UTDV_INIT };
+	struct be_txn *t;
+	struct diag d;
+	int wait_ms = 0, rc;
+
+	diag_clear(&d);
+	if (srv->state == STATE_STANDALONE) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_UNWILLING_TO_PERFORM,
+		    "this node is standalone: no replication");
+		return;
+	}
+	if (!repl_may_pull(o)) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_INSUFFICIENT_ACCESS,
+		    "replication needs a machine account or an administrator");
+		return;
+	}
+	if ((rc = supply_parse(&s, &o->pull, &wait_ms)) != LDAP_SUCCESS) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, rc, "malformed pull control");
+		repl_utdv_free(&s.utdv);
+		return;
+	}
+	if (wait_ms > 0)
+		supply_wait(o, s.hwm, wait_ms);
+	s.top = be_usn_highest(srv->be);
+	s.last = s.hwm;
+	log_debug("conn=%llu op=%d PULL hwm=%" PRIu64 " top=%" PRIu64,
+	    (unsigned long long)o->conn->id, o->num, s.hwm, s.top);
+	rc = LDAP_SUCCESS;
+	if ((rc = be_begin(srv->be, false, &t)) != LDAP_SUCCESS) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, rc, "cannot read changes");
+		repl_utdv_free(&s.utdv);
+		return;
+	}
+	s.t = t;
+	if (s.top > s.hwm) {
+		rc = be_usn_scan(t, s.hwm, supply_collect, &s);
+		rc = rc < 0 ? LDAP_OTHER : LDAP_SUCCESS;
+	}
+	for (size_t i = 0; rc == LDAP_SUCCESS && i < s.nents; i++)
+		if (supply_ancestors(&s, s.ents[i]->ndn) != 0 ||
+		    supply_send(&s, s.ents[i]) != 0)
+			rc = LDAP_UNAVAILABLE;
+	be_abort(t);
+	if (rc != LDAP_UNAVAILABLE) {
+		if (rc != LDAP_SUCCESS)
+			diag_set(&d, rc, "cannot read changes");
+		supply_done(&s, &d);
+	}
+	for (size_t i = 0; i < s.nents; i++)
+		entry_free(s.ents[i]);
+	for (size_t i = 0; i < s.nsent; i++)
+		free(s.sent[i]);
+	free(s.ents);
+	free(s.sent);
+	repl_utdv_free(&s.utdv);
+}
