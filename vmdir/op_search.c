@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "server.h"
+#include "repl.h"
 #include "log.h"
 
 /* Internal: the search stopped because it was abandoned or the client left. */
@@ -115,6 +116,40 @@ search_wants_name(const struct search *s, const char *name)
 	return false;
 }
 
+/* The local replication state shown on this node's own objects: the
+ * high-water mark of an agreement, the vector on the server object. */
+static char *
+search_repl_state(struct be_txn *t, const struct entry *e, const char **name)
+{
+	const char *uri = entry_get_str(e, "labeledURI");
+	char key[600], *v = NULL, *out = NULL;
+	struct utdv u = REPL_UTDV_INIT;
+	char *sndn = NULL;
+	bool own;
+
+	if (t == NULL || dn_normalize(srv->schema, srv->server_dn, &sndn) != LDAP_SUCCESS)
+		return NULL;
+	own = dn_is_under(e->ndn, sndn);
+	if (own && strcmp(e->ndn, sndn) == 0) {
+		*name = "upToDateVector";
+		if (be_meta_get(t, "utdv", &v) == LDAP_SUCCESS)
+			repl_utdv_parse(v, &u);
+		repl_utdv_set_max(&u, srv->invocation, be_usn_highest(srv->be));
+		repl_utdv_format(&u, &out);
+		repl_utdv_free(&u);
+	} else if (own && uri != NULL && entry_attr(e, "lastLocalUsnProcessed") == NULL) {
+		*name = "lastLocalUsnProcessed";
+		snprintf(key, sizeof(key), "hwm:%s", uri);
+		if (be_meta_get(t, key, &v) == LDAP_SUCCESS)
+			out = strndup(v, strcspn(v, " "));
+		else
+			out = strdup("0");
+	}
+	free(v);
+	free(sndn);
+	return out;
+}
+
 /*
  * Sends e with the selected attributes. The view shares e's values; only
  * the computed attributes are owned here.
@@ -122,10 +157,11 @@ search_wants_name(const struct search *s, const char *name)
 static int
 search_send(struct search *s, struct be_txn *t, const struct entry *e, bool special)
 {
-	struct attr *attrs = calloc(e->nattrs + 3, sizeof(*attrs));
-	struct berval computed[3];
+	struct attr *attrs = calloc(e->nattrs + 4, sizeof(*attrs));
+	struct berval computed[4];
 	struct entry view = *e;
-	char *copies[3] = { NULL, NULL, NULL };
+	char *copies[4] = { NULL, NULL, NULL, NULL };
+	const char *rname = NULL;
 	size_t n = 0, nc = 0;
 	int rc;
 
@@ -154,6 +190,14 @@ search_send(struct search *s, struct be_txn *t, const struct entry *e, bool spec
 		computed[nc].bv_val = copies[nc];
 		computed[nc].bv_len = copies[nc] ? strlen(copies[nc]) : 0;
 		attrs[n++] = (struct attr){ "subschemaSubentry", NULL, &computed[nc++], 1 };
+	}
+	if (!special && (copies[nc] = search_repl_state(t, e, &rname)) != NULL) {
+		if (s->all_user || search_wants_name(s, rname)) {
+			computed[nc].bv_val = copies[nc];
+			computed[nc].bv_len = strlen(copies[nc]);
+			attrs[n++] = (struct attr){ (char *)rname, NULL, &computed[nc], 1 };
+		}
+		nc++;
 	}
 	view.attrs = attrs;
 	view.nattrs = n;
