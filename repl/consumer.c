@@ -160,6 +160,40 @@ page_free(struct page *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/*
+ * A partner that has seen more of one of this node's former incarnations
+ * than this node holds means this node was restored from an older copy:
+ * say so (log and the node's settings, for the tools). The changes come
+ * back by themselves: the vector asks for them.
+ */
+static int
+consumer_restored(struct be_txn *t, const char *uri, const struct utdv *mine,
+    const struct utdv *theirs)
+{
+	char *prev = NULL, *tok, *save = NULL, note[512];
+	int rc = be_meta_get(t, "prevInvocations", &prev);
+
+	if (rc == LDAP_NO_SUCH_OBJECT)
+		return LDAP_SUCCESS;
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	for (tok = strtok_r(prev, ",", &save); tok != NULL && rc == LDAP_SUCCESS;
+	    tok = strtok_r(NULL, ",", &save)) {
+		uint64_t have = repl_utdv_get(mine, tok), seen = repl_utdv_get(theirs, tok);
+		if (seen <= have)
+			continue;
+		snprintf(note, sizeof(note), "restore detected: %s has seen changes of this "
+		    "node's former invocationId %s up to USN %" PRIu64 ", this node had them "
+		    "only up to USN %" PRIu64 "; this node was restored from an older copy and "
+		    "is pulling the %" PRIu64 " lost change(s) back", uri, tok, seen, have,
+		    seen - have);
+		log_warn("replication: %s", note);
+		rc = be_meta_put(t, "lastRestore", note);
+	}
+	free(prev);
+	return rc;
+}
+
 static int
 page_txn(struct be_txn *t, void *arg, struct diag *d)
 {
@@ -190,6 +224,8 @@ page_txn(struct be_txn *t, void *arg, struct diag *d)
 	if ((mine != NULL && repl_utdv_parse(mine, &u) != LDAP_SUCCESS) ||
 	    repl_utdv_parse(p->utdv, &su) != LDAP_SUCCESS)
 		rc = LDAP_OTHER;
+	else if ((rc = consumer_restored(t, p->uri, &u, &su)) != LDAP_SUCCESS)
+		;
 	else if ((rc = repl_utdv_merge(&u, &su)) == LDAP_SUCCESS &&
 	    (rc = repl_utdv_format(&u, &merged)) == LDAP_SUCCESS)
 		rc = be_meta_put(t, "utdv", merged);

@@ -3,6 +3,7 @@
  * so highestCommittedUSN is current.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "server.h"
 
@@ -41,6 +42,16 @@ rootdse_entry(void)
 	rc |= entry_add_str(e, "serverName", srv->server_dn);
 	rc |= entry_add_str(e, "invocationId", srv->invocation);
 	rc |= entry_add_str(e, "vmwServerState", state_name(srv->state));
+	{
+		struct be_txn *t;
+		char *note = NULL;
+		if (be_begin(srv->be, false, &t) == LDAP_SUCCESS) {
+			if (be_meta_get(t, "lastRestore", &note) == LDAP_SUCCESS)
+				rc |= entry_add_str(e, "vmwLastRestore", note);
+			be_abort(t);
+		}
+		free(note);
+	}
 	rc |= entry_add_str(e, "vendorName", "Trellis");
 	rc |= entry_add_str(e, "vendorVersion", VENDOR_VERSION);
 	if (rc != 0) {
