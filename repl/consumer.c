@@ -101,6 +101,14 @@ consumer_connect(const char *uri)
 	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
 	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
 	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	if (strncasecmp(uri, "ldaps://", 8) == 0) {
+		/* a partner must prove who it is */
+		int demand = LDAP_OPT_X_TLS_DEMAND, newctx = 0;
+		ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+		if (srv->conf.tls_ca != NULL)
+			ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, srv->conf.tls_ca);
+		ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &newctx);
+	}
 	rc = ldap_sasl_bind_s(ld, cons.machine_dn, LDAP_SASL_SIMPLE, &cred, NULL,
 	    NULL, NULL);
 	if (rc != LDAP_SUCCESS) {

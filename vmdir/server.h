@@ -26,6 +26,8 @@ struct conf {
 	char		*pid_file;
 	char		*tls_cert;
 	char		*tls_key;
+	char		*tls_ca;	/* CA file that partners' certificates
+					 * must chain to (ldaps:// agreements) */
 	char		*log_level;
 	bool		 syslog;
 	char		*domain;	/* vsphere.local */

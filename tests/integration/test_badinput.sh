@@ -24,11 +24,16 @@ seed_ldif >"$T_DIR/seed.ldif"
 ok "seed entries" adm_add b -f "$T_DIR/seed.ldif"
 
 # The whole directory with operational attributes, root DSE excluded
-# (its highestCommittedUSN moves with every write).
-dump() { adm_search b -b "$BASE" -s sub '(objectClass=*)' '*' '+'; }
+# (its highestCommittedUSN moves with every write), and so is this node's
+# own server object, which a restart legitimately updates (invocationId).
+SELF="cn=b,cn=Servers,cn=Default-First-Site,cn=Sites,cn=Configuration,$BASE"
+dump() {
+	adm_search b -b "$BASE" -s sub '(objectClass=*)' '*' '+' |
+	    awk -v self="dn: $SELF" '/^dn: /{skip = ($0 == self)} !skip'
+}
 dump >"$T_DIR/before.ldif"
 n_before=$(grep -c '^dn: ' "$T_DIR/before.ldif")
-like "$n_before" '^(2[5-9]|[3-9][0-9])$' "snapshot taken ($n_before entries)"
+like "$n_before" '^([2-9][0-9])$' "snapshot taken ($n_before entries)"
 
 alive() {
 	kill -0 "${NODE_PID[b]}" &&

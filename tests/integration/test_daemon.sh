@@ -16,6 +16,15 @@ wait_for() {
 	done
 	return 1
 }
+# wait_count FILE REGEX N: up to 5 s for N lines matching REGEX in FILE.
+wait_count() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 # serving PORT: the root DSE answers on PORT.
 serving() { ldapsearch -x -H "ldap://127.0.0.1:$1" -b "" -s base 1.1 >/dev/null 2>&1; }
 # wait_serving PORT PID: up to 10 s for PORT to answer while PID lives.
@@ -115,8 +124,12 @@ ok "SIGUSR1: debug lines are logged" wait_for "$LOG" '\[debug\]'
 kill -USR1 "${NODE_PID[d1]}"
 ok "SIGUSR1 again: 'log level now trace'" wait_for "$LOG" 'log level now trace'
 kill -USR2 "${NODE_PID[d1]}"
+ok "SIGUSR2: 'log level now debug' again" wait_count "$LOG" 'log level now debug' 2
 kill -USR2 "${NODE_PID[d1]}"
-ok "SIGUSR2 twice: 'log level now info'" wait_for "$LOG" 'log level now info'
+ok "SIGUSR2 again: 'log level now info'" wait_for "$LOG" 'log level now info'
+N0=$(grep -c '\[debug\]' "$LOG")
+ldapsearch -x -H "$(url d1)" -b "" -s base 1.1 >/dev/null 2>&1
+ok "SIGUSR2: back at info, no more debug lines" bash -c 'sleep 0.3; [ "$(grep -c "\[debug\]" "$1")" -eq "$2" ]' _ "$LOG" "$N0"
 ok "still serving after the level signals" serving "${NODE_PORT[d1]}"
 
 # SIGTERM with an idle client connected
