@@ -230,7 +230,8 @@ conn_read(struct bufferevent *bev, void *arg)
 		}
 		if (total == 0 || (size_t)total > len)
 			return;
-		if ((pdu = malloc(total)) == NULL) {
+		/* one spare byte: liblber's "m" writes a NUL after the last element */
+		if ((pdu = malloc(total + 1)) == NULL) {
 			conn_disconnect(c, LDAP_UNAVAILABLE, "out of memory");
 			return;
 		}

@@ -176,16 +176,19 @@ static bool
 op_is_starttls(struct op *o)
 {
 	BerElement *ber;
-	struct berval oid;
+	struct berval oid = { 0, NULL };
 	bool yes = false;
 	ber_int_t id;
 
 	if (o->tag != LDAP_REQ_EXTENDED || (ber = ber_alloc_t(0)) == NULL)
 		return false;
 	ber_init2(ber, &o->pdu, LBER_USE_DER);
-	if (ber_scanf(ber, "{i{m", &id, &oid) != LBER_ERROR)
+	/* "o" copies: an in-place "m" would overwrite the next tag of the
+	 * buffer the handler reads afterwards */
+	if (ber_scanf(ber, "{i{o", &id, &oid) != LBER_ERROR)
 		yes = oid.bv_len == strlen(LDAP_EXOP_START_TLS) &&
 		    memcmp(oid.bv_val, LDAP_EXOP_START_TLS, oid.bv_len) == 0;
+	ber_memfree(oid.bv_val);
 	ber_free(ber, 0);
 	return yes;
 }

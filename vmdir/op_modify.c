@@ -205,6 +205,10 @@ modify_txn(struct be_txn *t, void *arg, struct diag *d)
 	}
 	if (rc != LDAP_SUCCESS)
 		goto done;
+	if (write_expand_oc(nw) != 0) {
+		rc = diag_set(d, LDAP_NO_MEMORY, "out of memory");
+		goto done;
+	}
 	if ((rc = write_stamp_modify(t, old, nw, m->who, d)) != LDAP_SUCCESS ||
 	    (rc = schema_check_entry(srv->schema, nw, d)) != LDAP_SUCCESS)
 		goto done;

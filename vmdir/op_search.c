@@ -290,6 +290,20 @@ search_index(struct be_txn *t, const struct filter *f, struct idset *out, int *r
 	}
 }
 
+/* True if the filter asserts a value of a private attribute: matching it
+ * would leak the value (a hash) bit by bit. */
+static bool
+search_filter_private(const struct filter *f)
+{
+	if (f->kind == FILTER_AND || f->kind == FILTER_OR || f->kind == FILTER_NOT) {
+		for (size_t i = 0; i < f->nchildren; i++)
+			if (search_filter_private(f->children[i]))
+				return true;
+		return false;
+	}
+	return f->kind != FILTER_PRESENT && f->at != NULL && f->at->private;
+}
+
 static bool
 search_timed_out(const struct search *s)
 {
@@ -481,6 +495,13 @@ op_search(struct op *o)
 	}
 	s.show_deleted = dn_is_under(s.base, srv->deleted_ndn);
 	if (search_special(&s, &d)) {
+		result_search_done(o, &d, NULL);
+		search_free(&s);
+		return;
+	}
+	if (search_filter_private(s.filter)) {
+		diag_set(&d, LDAP_INAPPROPRIATE_MATCHING,
+		    "private attributes cannot be matched in a search filter");
 		result_search_done(o, &d, NULL);
 		search_free(&s);
 		return;

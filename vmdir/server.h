@@ -232,6 +232,8 @@ int	write_meta_originate(struct entry *e, const char *attr, uint64_t usn);
  * stores. Used by the add operation and by initialisation. */
 int	write_add(struct be_txn *t, struct entry *e, const char *who,
 	    struct diag *d);
+/* Adds the superclasses of e's object classes to it; -1 if no memory. */
+int	write_expand_oc(struct entry *e);
 /* Fills in the schema type of every attribute that lacks it. */
 void	write_resolve(struct entry *e);
 /* After old was renamed to nw (same id), gives every descendant its new

@@ -36,6 +36,48 @@ write_resolve(struct entry *e)
 			e->attrs[i].at = schema_at(srv->schema, e->attrs[i].name);
 }
 
+static int
+write_oc_add(struct entry *e, const struct oc_def *oc, int depth)
+{
+	struct attr *a = entry_attr(e, "objectClass");
+	bool have = false;
+
+	if (oc == NULL || depth > 32)
+		return 0;
+	for (size_t i = 0; a != NULL && i < a->nvals && !have; i++) {
+		const struct oc_def *x = schema_oc(srv->schema, a->vals[i].bv_val);
+		have = x == oc;
+	}
+	if (!have && entry_add_str(e, "objectClass", oc->names[0]) != 0)
+		return -1;
+	for (size_t i = 0; oc->sup != NULL && oc->sup[i] != NULL; i++)
+		if (write_oc_add(e, schema_oc(srv->schema, oc->sup[i]), depth + 1) != 0)
+			return -1;
+	return 0;
+}
+
+int
+write_expand_oc(struct entry *e)
+{
+	struct attr *a = entry_attr(e, "objectClass");
+	size_t n = a != NULL ? a->nvals : 0;
+	const struct oc_def **ocs;
+	int rc = 0;
+
+	/* RFC 4512 2.4.1: an entry belongs to the superclasses of its
+	 * classes too; storing them makes (objectClass=person) find users */
+	if (n == 0 || (ocs = calloc(n, sizeof(*ocs))) == NULL)
+		return n == 0 ? 0 : -1;
+	for (size_t i = 0; i < n; i++)
+		ocs[i] = schema_oc(srv->schema, a->vals[i].bv_val);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (ocs[i] != NULL)
+			for (size_t j = 0; ocs[i]->sup != NULL && ocs[i]->sup[j] != NULL && rc == 0; j++)
+				rc = write_oc_add(e, schema_oc(srv->schema, ocs[i]->sup[j]), 0);
+	free(ocs);
+	return rc;
+}
+
 /* Attributes that carry no metadata: local bookkeeping. */
 static bool
 write_meta_skip(const struct attr *a)
@@ -374,6 +416,8 @@ write_add(struct be_txn *t, struct entry *e, const char *who, struct diag *d)
 		}
 	}
 	free(parent);
+	if (write_expand_oc(e) != 0)
+		return diag_set(d, LDAP_NO_MEMORY, "out of memory");
 	if ((rc = write_rdn_values(e, d)) != LDAP_SUCCESS ||
 	    (rc = write_stamp_add(t, e, who, d)) != LDAP_SUCCESS)
 		return rc;

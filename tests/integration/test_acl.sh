@@ -18,6 +18,20 @@ pwrc() {
 }
 ndn() { grep -c '^dn:'; }
 no_pw() { ! grep -qi '^userPassword'; }
+# The node must survive each section; if it died, say so and restart it
+# so the following sections still test something.
+alive() {
+	if kill -0 "${NODE_PID[$N]:-0}" 2>/dev/null; then
+		is alive alive "vmdird still running after: $1"
+	else
+		is dead alive "vmdird still running after: $1"
+		echo "# vmdird died; log tail:"
+		tail -3 "$T_DIR/$N/vmdird.log" | sed 's/^/#   /'
+		wait "${NODE_PID[$N]}" 2>/dev/null
+		unset "NODE_PID[$N]"
+		node_start "$N" || { echo "Bail out! cannot restart vmdird"; exit 1; }
+	fi
+}
 
 node_init "$N" || { echo "Bail out! vmdird --init failed"; cat "$T_DIR/$N/init.log"; exit 1; }
 node_start "$N" || { echo "Bail out! vmdird does not start"; exit 1; }
@@ -100,6 +114,8 @@ is "$RC" 32 "anonymous: nothing was added"
 R ldapwhoami -x -H "$U" -D "$BOB" -w "$BOB_PW"
 is "$RC" 0 "anonymous: bob's password still works"
 
+alive "anonymous"
+
 # ------------------------------------------------------ authenticated user
 R bob_search -b "$BASE" 1.1
 is "$RC" 0 "user: can search the directory"
@@ -159,6 +175,8 @@ ok "user: Administrators membership unchanged" bash -c '! grep -qi "cn=bob"' <<<
 R adm_search "$N" -b "cn=bobs,cn=Users,$BASE" -s base 1.1
 is "$RC" 32 "user: nothing was added"
 
+alive "ordinary user"
+
 # -------------------------------------------- promotion to Administrators
 R adm_modify "$N" <<EOF
 dn: $ADMINS
@@ -211,6 +229,8 @@ cn: eves
 EOF
 is "$RC" 0 "promoted: member DN compared as a DN, not as a string"
 
+alive "promotion"
+
 # ------------------------------------------------------------- demotion
 R adm_modify "$N" <<EOF
 dn: $ADMINS
@@ -228,6 +248,8 @@ is "$RC" 50 "demoted: a new bind cannot add any more"
 R bob_search -b "$BASE" -s base 1.1
 is "$RC" 0 "demoted: can still read"
 
+alive "demotion"
+
 # -------------------------------------------------------- password modify
 # Last: a broken password modify can lock the binding user out.
 R ldappasswd -x -H "$U" -D "$BOB" -w "$BOB_PW" -s 'Pwn3d!' "$EVE"
@@ -243,5 +265,6 @@ is "$RC" 0 "promoted: the password eve set works"
 R ldapwhoami -x -H "$U" -D "$EVE" -w "$EVE_PW"
 is "$RC" 0 "promoted: eve's own password unchanged"
 
+alive "password modify"
 
 done_testing
