@@ -388,11 +388,17 @@ consumer_main(void *arg)
 			page_free(&p);
 			continue;
 		}
-		if (rc != LDAP_SUCCESS) {
-			log_warn("replication from %s failed: %s", a->uri, ldap_err2string(rc));
+		if (rc != LDAP_SUCCESS || srv->state == STATE_STANDALONE) {
+			if (rc != LDAP_SUCCESS)
+				log_warn("replication from %s failed: %s", a->uri,
+				    ldap_err2string(rc));
 			page_free(&p);
 			ldap_unbind_ext_s(ld, NULL, NULL);
 			ld = NULL;
+			backoff = backoff == 0 ? 1 : backoff * 2 > CONSUMER_BACKOFF_MAX ?
+			    CONSUMER_BACKOFF_MAX : backoff * 2;
+			if (rc != LDAP_SUCCESS)
+				consumer_sleep(a, backoff * (0.5 + (double)rand_r(&seed) / RAND_MAX));
 			continue;
 		}
 		backoff = 0;
@@ -517,10 +523,66 @@ consumer_sync(void)
 	free(uris);
 }
 
+static int
+consumer_invocation_txn(struct be_txn *t, void *arg, struct diag *d)
+{
+	const char *ndn = arg;
+	struct entry *e = NULL, *nw = NULL;
+	const char *cur;
+	char *p = NULL;
+	uint64_t pid = 0;
+	int rc = be_get_dn(t, ndn, &e);
+
+	if (rc != LDAP_SUCCESS)
+		return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
+	cur = entry_get_str(e, "invocationId");
+	if (cur != NULL && strcmp(cur, srv->invocation) == 0) {
+		entry_free(e);
+		return LDAP_SUCCESS;
+	}
+	if ((nw = entry_dup(e)) == NULL || entry_set_str(nw, "invocationId",
+	    srv->invocation) != 0 || (p = dn_parent(e->ndn)) == NULL)
+		rc = LDAP_NO_MEMORY;
+	else if ((rc = write_stamp_modify(t, e, nw, "", d)) == LDAP_SUCCESS &&
+	    (rc = be_dn2id(t, p, &pid)) == LDAP_SUCCESS)
+		rc = be_update(t, e, nw, pid);
+	free(p);
+	entry_free(e);
+	entry_free(nw);
+	return rc;
+}
+
+/* This node's server object shows its current invocationId (a joining
+ * node receives the object only with its first replication cycle). */
+static void
+consumer_own_invocation(void)
+{
+	struct diag d;
+	char *ndn = NULL, *cur = NULL;
+	struct be_txn *t;
+	struct entry *e = NULL;
+	bool stale = false;
+
+	if (dn_normalize(srv->schema, srv->server_dn, &ndn) != LDAP_SUCCESS)
+		return;
+	if (be_begin(srv->be, false, &t) == LDAP_SUCCESS) {
+		if (be_get_dn(t, ndn, &e) == LDAP_SUCCESS)
+			stale = (cur = (char *)entry_get_str(e, "invocationId")) == NULL ||
+			    strcmp(cur, srv->invocation) != 0;
+		be_abort(t);
+	}
+	entry_free(e);
+	diag_clear(&d);
+	if (stale && write_txn(consumer_invocation_txn, ndn, &d) != LDAP_SUCCESS)
+		log_warn("cannot update this node's invocationId: %s", d.text);
+	free(ndn);
+}
+
 static void *
 consumer_manager(void *unused)
 {
 	while (!cons.stop) {
+		consumer_own_invocation();
 		consumer_sync();
 		consumer_sleep(NULL, 2);
 	}

@@ -312,6 +312,12 @@ repl_supply(struct op *o)
 	}
 	if (wait_ms > 0)
 		supply_wait(o, s.hwm, wait_ms);
+	if (srv->state == STATE_STANDALONE) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_UNWILLING_TO_PERFORM,
+		    "this node is standalone: no replication");
+		repl_utdv_free(&s.utdv);
+		return;
+	}
 	s.top = be_usn_highest(srv->be);
 	s.last = s.hwm;
 	log_debug("conn=%llu op=%d PULL hwm=%" PRIu64 " top=%" PRIu64,

@@ -1,0 +1,137 @@
+/*
+ * toolutil.h: helpers shared by the operator tools (vdcrepadmin,
+ * vdcadmintool): aborting allocators, host:port and URI handling, connect
+ * and bind with clear errors, root DSE and attribute reads, paged
+ * searches, the replication value formats (up-to-dateness vector,
+ * attribute metadata) and JSON output through jansson.
+ */
+#ifndef TOOLS_TOOLUTIL_H
+#define TOOLS_TOOLUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <ldap.h>
+
+#define TOOL_EXIT_OK	0
+#define TOOL_EXIT_FAIL	1
+#define TOOL_EXIT_USAGE	2
+
+#define TOOL_DEFAULT_PORT	389
+/* Node administration extended operation (vmdird's op_extended.c). */
+#define TOOL_OID_ADMIN		"1.3.6.1.4.1.6876.40.10.4.1"
+
+/* Allocators that abort on failure; tools only, never the daemons. */
+void	*tool_xmalloc(size_t n);
+void	*tool_xcalloc(size_t n, size_t size);
+void	*tool_xrealloc(void *p, size_t n);
+char	*tool_xstrdup(const char *s);
+/* Caller frees. */
+char	*tool_xasprintf(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+#define xmalloc		tool_xmalloc
+#define xcalloc		tool_xcalloc
+#define xrealloc	tool_xrealloc
+#define xstrdup		tool_xstrdup
+#define xasprintf	tool_xasprintf
+
+/*
+ * Splits "host", "host:port", "[v6]:port" or "ldap://host:port[/]" into
+ * *host (caller frees) and *port (defport when absent). Returns false on
+ * a malformed port or empty host.
+ */
+bool	 tool_parse_hostport(const char *arg, int defport, char **host, int *port);
+/* Parses a decimal TCP port (1-65535). */
+bool	 tool_parse_port(const char *s, int *port);
+/* "ldap://host:port"; caller frees. */
+char	*tool_uri(const char *host, int port);
+/* "host" when port is 389, else "host:port"; caller frees. */
+char	*tool_hostname(const char *host, int port);
+/*
+ * True when two LDAP URIs (or host[:port]) name the same server: equal
+ * strings, equal host and port, or equal port and hosts that resolve to a
+ * common address.
+ */
+bool	 tool_same_server(const char *a, const char *b);
+
+/*
+ * Connects to uri and binds simply as user (passed through as the bind
+ * name: a DN, a UPN or a plain account name). On failure *ldp is NULL, the
+ * LDAP result code is returned and *msg (caller frees) says why.
+ */
+int	 tool_connect(const char *uri, const char *user, const char *pw,
+	    LDAP **ldp, char **msg);
+/* Best description of rc on ld (diagnostic message or ldap_err2string); caller frees. */
+char	*tool_ldap_errmsg(LDAP *ld, int rc);
+
+struct tool_rootdse {
+	char		*nc;		/* defaultNamingContext */
+	char		*server_name;	/* this node's server object DN */
+	char		*invocation_id;
+	char		*state;		/* vmwServerState */
+	uint64_t	 highest_usn;	/* highestCommittedUSN */
+};
+/* Fills dse (owned by dse; free with tool_rootdse_free); LDAP code. */
+int	 tool_rootdse_read(LDAP *ld, struct tool_rootdse *dse);
+void	 tool_rootdse_free(struct tool_rootdse *dse);
+
+/* Values of attr as NUL-terminated strings, NULL-terminated list or NULL; free with tool_values_free. */
+char	**tool_values(LDAP *ld, LDAPMessage *e, const char *attr);
+void	 tool_values_free(char **v);
+/* First value of attr or NULL; caller frees. */
+char	*tool_value(LDAP *ld, LDAPMessage *e, const char *attr);
+/* Entry DN; caller frees. */
+char	*tool_dn(LDAP *ld, LDAPMessage *e);
+/* Reads one attribute of one entry (base search); *val caller frees, NULL if absent. */
+int	 tool_read_attr(LDAP *ld, const char *dn, const char *attr, char **val);
+
+/*
+ * Searches with the paged-results control and calls fn for every entry;
+ * a non-zero return from fn stops the search and is returned. Otherwise
+ * returns the LDAP result code.
+ */
+typedef int (*tool_entry_fn)(LDAP *ld, LDAPMessage *e, void *arg);
+int	 tool_search(LDAP *ld, const char *base, int scope, const char *filter,
+	    char **attrs, tool_entry_fn fn, void *arg);
+
+/* Runs the node administration extended operation; *answer caller frees. */
+int	 tool_admin_exop(LDAP *ld, const char *cmd, char **answer);
+
+/* Up-to-dateness vector "<invocationId>:<usn>,...". */
+struct tool_utdv_elem {
+	char		*id;
+	uint64_t	 usn;
+};
+struct tool_utdv {
+	size_t			 n;
+	struct tool_utdv_elem	*v;
+};
+/* Parses s into u (owned by u); ignores malformed elements. */
+void	 tool_utdv_parse(const char *s, struct tool_utdv *u);
+/* The USN for id; false when id is absent. */
+bool	 tool_utdv_get(const struct tool_utdv *u, const char *id, uint64_t *usn);
+void	 tool_utdv_free(struct tool_utdv *u);
+
+/* One attributeMetaData value. Strings point into buf. */
+struct tool_meta {
+	char		 buf[512];
+	const char	*attr;
+	uint64_t	 local_usn;
+	uint64_t	 version;
+	const char	*orig_id;
+	const char	*orig_time;
+	uint64_t	 orig_usn;
+};
+/* "<attr>:<localUSN>:<version>:<origId>:<origTime>:<origUSN>"; false if malformed. */
+bool	 tool_meta_parse(const char *s, struct tool_meta *m);
+
+/* Prints j (indented, newline-terminated) on stdout and releases it. */
+void	 tool_json_print(json_t *j);
+
+/* Strips a trailing newline (and CR) from a line read with getline/fgets. */
+void	 tool_chomp(char *s);
+
+#endif

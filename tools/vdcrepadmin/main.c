@@ -1,0 +1,246 @@
+/*
+ * main.c: vdcrepadmin, the replication administration tool: option
+ * parsing (VMware's "-f FEATURE -h HOST -u USER -w PASSWORD" command
+ * lines), the feature table and helpers shared by the features.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tools/vdcrepadmin/vdcrepadmin.h"
+
+static const struct repadmin_cmd *repadmin_table[] = {
+	&cmd_createagreement,
+	&cmd_removeagreement,
+	&cmd_showattributemetadata,
+	&cmd_showconflicts,
+	&cmd_showfederationstatus,
+	&cmd_showpartners,
+	&cmd_showpartnerstatus,
+	&cmd_showservers,
+	&cmd_showutdvector,
+};
+#define REPADMIN_NCMDS	(sizeof(repadmin_table) / sizeof(repadmin_table[0]))
+
+static void
+repadmin_usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: vdcrepadmin -f FEATURE -h HOST[:PORT] [-p PORT] "
+	    "[-u USER] -w PASSWORD [--json] [feature options]\n\n"
+	    "  -f, --feature NAME   what to do (below)\n"
+	    "  -h, --host HOST      the node to ask (host or host:port)\n"
+	    "  -p, --port PORT      its LDAP port (default 389)\n"
+	    "  -H HOST              second node (createagreement, removeagreement)\n"
+	    "  -P PORT              its LDAP port (default 389)\n"
+	    "  -u, --user USER      bind name: DN, UPN or account (default administrator)\n"
+	    "  -w, --password PW    password\n"
+	    "  -e DN                entry (showattributemetadata)\n"
+	    "  -a ATTR              attribute (showattributemetadata)\n"
+	    "  -2                   both directions (createagreement, removeagreement)\n"
+	    "      --json           machine-readable output\n"
+	    "      --help           this help\n\n"
+	    "features:\n", f);
+	for (i = 0; i < REPADMIN_NCMDS; i++)
+		fprintf(f, "  %-22s %s\n", repadmin_table[i]->name,
+		    repadmin_table[i]->usage);
+}
+
+static int
+repadmin_bad_usage(const char *fmt, const char *arg)
+{
+	fputs("vdcrepadmin: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n", stderr);
+	repadmin_usage(stderr);
+	return TOOL_EXIT_USAGE;
+}
+
+int
+repadmin_fail(const char *msg, int code)
+{
+	printf("Vdcrepadmin failed. Error [%s] [%d]\n", msg, code);
+	fflush(stdout);
+	return TOOL_EXIT_FAIL;
+}
+
+int
+repadmin_fail_ld(LDAP *ld, int rc)
+{
+	char *m = tool_ldap_errmsg(ld, rc);
+
+	repadmin_fail(m, rc);
+	free(m);
+	return TOOL_EXIT_FAIL;
+}
+
+int
+repadmin_node_open(struct repadmin_opts *o, const char *host, int port,
+    struct repadmin_node *n, char **msg)
+{
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	n->host = xstrdup(host);
+	n->port = port;
+	n->uri = tool_uri(host, port);
+	if ((rc = tool_connect(n->uri, o->user, o->pw, &n->ld, msg)) != LDAP_SUCCESS)
+		return rc;
+	if ((rc = tool_rootdse_read(n->ld, &n->dse)) != LDAP_SUCCESS) {
+		*msg = tool_ldap_errmsg(n->ld, rc);
+		return rc;
+	}
+	if (n->dse.nc == NULL || n->dse.server_name == NULL) {
+		*msg = xasprintf("%s: root DSE has no naming context or serverName",
+		    n->uri);
+		return LDAP_OTHER;
+	}
+	return LDAP_SUCCESS;
+}
+
+void
+repadmin_node_close(struct repadmin_node *n)
+{
+	if (n == NULL)
+		return;
+	if (n->ld != NULL)
+		ldap_unbind_ext_s(n->ld, NULL, NULL);
+	tool_rootdse_free(&n->dse);
+	free(n->host);
+	free(n->uri);
+	memset(n, 0, sizeof(*n));
+}
+
+int
+repadmin_open_main(struct repadmin_opts *o, struct repadmin_node *n)
+{
+	char *msg = NULL;
+	int rc;
+
+	if ((rc = repadmin_node_open(o, o->host, o->port, n, &msg)) != LDAP_SUCCESS) {
+		repadmin_fail(msg, rc);
+		free(msg);
+		repadmin_node_close(n);
+		return TOOL_EXIT_FAIL;
+	}
+	return TOOL_EXIT_OK;
+}
+
+char *
+repadmin_agreements_base(const char *server_dn)
+{
+	return xasprintf("cn=Replication Agreements,%s", server_dn);
+}
+
+char *
+repadmin_sites_base(const char *nc)
+{
+	return xasprintf("cn=Sites,cn=Configuration,%s", nc);
+}
+
+static const struct repadmin_cmd *
+repadmin_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < REPADMIN_NCMDS; i++)
+		if (strcasecmp(repadmin_table[i]->name, name) == 0)
+			return repadmin_table[i];
+	return NULL;
+}
+
+/* -h/-H value with an optional explicit port (-p/-P) overriding the default. */
+static bool
+repadmin_host_arg(const char *arg, const char *portarg, char **host, int *port)
+{
+	int defport = TOOL_DEFAULT_PORT;
+
+	if (portarg != NULL && !tool_parse_port(portarg, &defport))
+		return false;
+	return tool_parse_hostport(arg, defport, host, port);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "feature", required_argument, NULL, 'f' },
+		{ "host", required_argument, NULL, 'h' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "password", required_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, '?' + 256 },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct repadmin_opts o;
+	const struct repadmin_cmd *cmd;
+	const char *feature = NULL, *hostarg = NULL, *portarg = NULL;
+	const char *host2arg = NULL, *port2arg = NULL;
+	int ch, rc;
+
+	memset(&o, 0, sizeof(o));
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":f:h:p:H:P:u:w:e:a:2", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'f': feature = optarg; break;
+		case 'h': hostarg = optarg; break;
+		case 'p': portarg = optarg; break;
+		case 'H': host2arg = optarg; break;
+		case 'P': port2arg = optarg; break;
+		case 'u': o.user = optarg; break;
+		case 'w': o.pw = optarg; break;
+		case 'e': o.entry_dn = optarg; break;
+		case 'a': o.attr = optarg; break;
+		case '2': o.two_way = true; break;
+		case 'J': o.json = true; break;
+		case '?' + 256:
+			repadmin_usage(stdout);
+			return TOOL_EXIT_OK;
+		case ':':
+			return repadmin_bad_usage("option %s needs a value",
+			    argv[optind - 1]);
+		default:
+			return repadmin_bad_usage("unknown option %s",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return repadmin_bad_usage("unexpected argument '%s'", argv[optind]);
+	if (feature == NULL)
+		return repadmin_bad_usage("%s", "missing -f FEATURE");
+	if ((cmd = repadmin_find(feature)) == NULL)
+		return repadmin_bad_usage("unknown feature '%s'", feature);
+	if (hostarg == NULL)
+		return repadmin_bad_usage("%s", "missing -h HOST");
+	if (!repadmin_host_arg(hostarg, portarg, &o.host, &o.port))
+		return repadmin_bad_usage("bad host or port '%s'", hostarg);
+	if (cmd->need_host2 && host2arg == NULL) {
+		free(o.host);
+		return repadmin_bad_usage("%s needs -H HOST", cmd->name);
+	}
+	if (host2arg != NULL && !repadmin_host_arg(host2arg, port2arg, &o.host2, &o.port2)) {
+		free(o.host);
+		return repadmin_bad_usage("bad host or port '%s'", host2arg);
+	}
+	if (cmd->need_entry && o.entry_dn == NULL) {
+		free(o.host);
+		free(o.host2);
+		return repadmin_bad_usage("%s needs -e DN", cmd->name);
+	}
+	if (o.pw == NULL) {
+		free(o.host);
+		free(o.host2);
+		return repadmin_bad_usage("%s", "missing -w PASSWORD");
+	}
+	if (o.user == NULL)
+		o.user = "administrator";
+	rc = cmd->handler(&o);
+	free(o.host);
+	free(o.host2);
+	return rc;
+}

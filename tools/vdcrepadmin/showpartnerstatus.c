@@ -1,0 +1,258 @@
+/*
+ * showpartnerstatus.c: for every partner of one node (its agreements),
+ * whether the partner answers and how far it trails this node: the
+ * high-water mark the partner's agreement pointing back here holds, and
+ * the changes above it that the partner's up-to-dateness vector does not
+ * cover yet.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/vdcrepadmin/vdcrepadmin.h"
+
+struct pstatus {
+	char		*name;		/* host[:port] as printed */
+	char		*uri;		/* the agreement's labeledURI */
+	bool		 host_ok;
+	bool		 status_ok;
+	uint64_t	 seen;		/* partner has seen my change number */
+	uint64_t	 last;		/* my last change number */
+	uint64_t	 behind;
+	char		*why;		/* why the host or status is unavailable */
+};
+
+struct pstatus_uris {
+	size_t		  n;
+	char		**v;
+};
+
+struct pstatus_back {
+	const char	*my_uri;
+	bool		 found;
+	char		*hw;
+};
+
+struct pstatus_scan {
+	const struct tool_utdv	*utdv;
+	uint64_t		 last;
+	uint64_t		 behind;
+};
+
+static int
+pstatus_collect_uri(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct pstatus_uris *u = arg;
+	char *uri = tool_value(ld, e, "labeledURI");
+
+	if (uri == NULL)
+		return 0;
+	u->v = xrealloc(u->v, (u->n + 1) * sizeof(*u->v));
+	u->v[u->n++] = uri;
+	return 0;
+}
+
+/* Finds the partner's agreement that pulls from this node. */
+static int
+pstatus_back_entry(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct pstatus_back *b = arg;
+	char *uri = tool_value(ld, e, "labeledURI");
+
+	if (uri != NULL && tool_same_server(uri, b->my_uri)) {
+		b->found = true;
+		b->hw = tool_value(ld, e, "lastLocalUsnProcessed");
+		free(uri);
+		return 1;
+	}
+	free(uri);
+	return 0;
+}
+
+/* An entry the partner still needs: some attribute change its UTDV lacks. */
+static int
+pstatus_scan_entry(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct pstatus_scan *s = arg;
+	struct tool_meta m;
+	char **meta = tool_values(ld, e, "attributeMetaData"), *usn;
+	uint64_t have, changed;
+	bool needed = false;
+	size_t i;
+
+	for (i = 0; meta != NULL && meta[i] != NULL && !needed; i++) {
+		if (!tool_meta_parse(meta[i], &m))
+			continue;
+		if (!tool_utdv_get(s->utdv, m.orig_id, &have) || have < m.orig_usn)
+			needed = true;
+	}
+	tool_values_free(meta);
+	if (!needed)
+		return 0;
+	usn = tool_value(ld, e, "uSNChanged");
+	changed = usn ? strtoull(usn, NULL, 10) : 0;
+	free(usn);
+	s->behind++;
+	if (changed > s->last)
+		s->last = changed;
+	return 0;
+}
+
+/* Fills ps for the partner at ps->uri; returns an LDAP code for failures on my side. */
+static int
+pstatus_partner(struct repadmin_opts *o, struct repadmin_node *me,
+    struct pstatus *ps)
+{
+	char *back_attrs[] = { "labeledURI", "lastLocalUsnProcessed", NULL };
+	char *scan_attrs[] = { "uSNChanged", "attributeMetaData", NULL };
+	struct pstatus_back back = { .my_uri = me->uri };
+	struct pstatus_scan scan;
+	struct repadmin_node p;
+	struct tool_utdv utdv;
+	char *host = NULL, *base, *vec = NULL, *filter, *msg = NULL;
+	int port, rc;
+
+	if (!tool_parse_hostport(ps->uri, TOOL_DEFAULT_PORT, &host, &port)) {
+		ps->name = xstrdup(ps->uri);
+		ps->why = xstrdup("malformed agreement URI");
+		return LDAP_SUCCESS;
+	}
+	ps->name = tool_hostname(host, port);
+	rc = repadmin_node_open(o, host, port, &p, &msg);
+	free(host);
+	if (rc != LDAP_SUCCESS) {
+		ps->why = msg;
+		repadmin_node_close(&p);
+		return LDAP_SUCCESS;
+	}
+	ps->host_ok = true;
+
+	base = repadmin_agreements_base(p.dse.server_name);
+	rc = tool_search(p.ld, base, LDAP_SCOPE_ONELEVEL,
+	    "(objectClass=vmwReplicationAgreement)", back_attrs,
+	    pstatus_back_entry, &back);
+	free(base);
+	if (!back.found || back.hw == NULL) {
+		ps->why = back.found ? xstrdup("partner has no high-water mark for this node") :
+		    xstrdup("partner has no agreement pointing at this node");
+		free(back.hw);
+		repadmin_node_close(&p);
+		return LDAP_SUCCESS;
+	}
+	ps->seen = strtoull(back.hw, NULL, 10);
+	free(back.hw);
+	if ((rc = tool_read_attr(p.ld, p.dse.server_name, "upToDateVector",
+	    &vec)) != LDAP_SUCCESS) {
+		ps->why = tool_ldap_errmsg(p.ld, rc);
+		repadmin_node_close(&p);
+		return LDAP_SUCCESS;
+	}
+	repadmin_node_close(&p);
+	ps->status_ok = true;
+
+	tool_utdv_parse(vec, &utdv);
+	free(vec);
+	scan.utdv = &utdv;
+	scan.last = ps->seen;
+	scan.behind = 0;
+	filter = xasprintf("(uSNChanged>=%" PRIu64 ")", ps->seen + 1);
+	rc = tool_search(me->ld, me->dse.nc, LDAP_SCOPE_SUBTREE, filter,
+	    scan_attrs, pstatus_scan_entry, &scan);
+	free(filter);
+	tool_utdv_free(&utdv);
+	ps->last = scan.last;
+	ps->behind = scan.behind;
+	return rc;
+}
+
+static void
+pstatus_print(const struct pstatus *ps, bool first)
+{
+	if (!first)
+		printf("\n");
+	printf("Partner: %s\n", ps->name);
+	printf("Host available:   %s\n", ps->host_ok ? "Yes" : "No");
+	printf("Status available: %s\n", ps->status_ok ? "Yes" : "No");
+	if (!ps->status_ok)
+		return;
+	printf("My last change number:             %" PRIu64 "\n", ps->last);
+	printf("Partner has seen my change number: %" PRIu64 "\n", ps->seen);
+	printf("Partner is %" PRIu64 " changes behind.\n", ps->behind);
+}
+
+static json_t *
+pstatus_json(const struct pstatus *ps)
+{
+	json_t *j = json_pack("{s:s, s:s, s:b, s:b}", "partner", ps->name,
+	    "uri", ps->uri, "hostAvailable", ps->host_ok,
+	    "statusAvailable", ps->status_ok);
+
+	if (ps->status_ok) {
+		json_object_set_new(j, "myLastChangeNumber", json_integer((json_int_t)ps->last));
+		json_object_set_new(j, "partnerSeenChangeNumber", json_integer((json_int_t)ps->seen));
+		json_object_set_new(j, "changesBehind", json_integer((json_int_t)ps->behind));
+	}
+	if (ps->why != NULL)
+		json_object_set_new(j, "reason", json_string(ps->why));
+	return j;
+}
+
+static int
+showpartnerstatus_run(struct repadmin_opts *o)
+{
+	char *attrs[] = { "labeledURI", NULL };
+	struct pstatus_uris uris = { 0, NULL };
+	struct repadmin_node me;
+	struct pstatus ps;
+	json_t *arr = NULL;
+	char *base;
+	size_t i;
+	int rc, ret = TOOL_EXIT_OK;
+
+	if (repadmin_open_main(o, &me) != TOOL_EXIT_OK)
+		return TOOL_EXIT_FAIL;
+	base = repadmin_agreements_base(me.dse.server_name);
+	rc = tool_search(me.ld, base, LDAP_SCOPE_ONELEVEL,
+	    "(objectClass=vmwReplicationAgreement)", attrs, pstatus_collect_uri, &uris);
+	free(base);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
+		ret = repadmin_fail_ld(me.ld, rc);
+		goto out;
+	}
+	if (o->json)
+		arr = json_array();
+	for (i = 0; i < uris.n; i++) {
+		memset(&ps, 0, sizeof(ps));
+		ps.uri = uris.v[i];
+		rc = pstatus_partner(o, &me, &ps);
+		if (rc != LDAP_SUCCESS) {
+			ret = repadmin_fail_ld(me.ld, rc);
+			free(ps.name);
+			free(ps.why);
+			break;
+		}
+		if (arr != NULL)
+			json_array_append_new(arr, pstatus_json(&ps));
+		else
+			pstatus_print(&ps, i == 0);
+		free(ps.name);
+		free(ps.why);
+	}
+	if (ret == TOOL_EXIT_OK)
+		tool_json_print(arr);
+	else
+		json_decref(arr);
+out:
+	for (i = 0; i < uris.n; i++)
+		free(uris.v[i]);
+	free(uris.v);
+	repadmin_node_close(&me);
+	return ret;
+}
+
+const struct repadmin_cmd cmd_showpartnerstatus = {
+	.name = "showpartnerstatus",
+	.usage = "how far each partner trails this node",
+	.handler = showpartnerstatus_run,
+};
