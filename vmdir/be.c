@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -38,6 +39,10 @@ struct be {
 	bool			 nosync;
 	_Atomic uint64_t	 next_id;
 	_Atomic uint64_t	 usn_highest;
+	/* One writer at a time, from begin to the (non-syncing) commit:
+	 * writers never deadlock each other, and the log flush after the
+	 * commit, outside the lock, is still shared (group commit). */
+	pthread_mutex_t		 wlock;
 };
 
 struct be_txn {
@@ -382,6 +387,7 @@ be_open(const struct be_config *cfg, const struct schema *s,
 		return diag_set(d, LDAP_NO_MEMORY, "out of memory");
 	be->schema = s;
 	be->nosync = cfg->nosync;
+	pthread_mutex_init(&be->wlock, NULL);
 	if ((rc = be_env_open(be, cfg, d)) != LDAP_SUCCESS ||
 	    (rc = be_db_open(be, &be->id2entry, "id2entry", false, d)) != 0 ||
 	    (rc = be_db_open(be, &be->dn2id, "dn2id", false, d)) != 0 ||
@@ -427,6 +433,7 @@ be_close(struct be *be)
 	if (be->env != NULL && (err = be->env->close(be->env, 0)) != 0)
 		log_error("be: environment close: %s", db_strerror(err));
 	free(be->idx);
+	pthread_mutex_destroy(&be->wlock);
 	free(be);
 }
 
@@ -447,7 +454,9 @@ be_begin(struct be *be, bool write, struct be_txn **out)
 		*out = t;
 		return LDAP_SUCCESS;
 	}
+	pthread_mutex_lock(&be->wlock);
 	if ((err = be->env->txn_begin(be->env, NULL, &t->txn, 0)) != 0) {
+		pthread_mutex_unlock(&be->wlock);
 		free(t);
 		return be_error(err, "txn_begin");
 	}
@@ -474,6 +483,8 @@ be_commit(struct be_txn *t)
 	int		 err;
 
 	err = t->txn != NULL ? t->txn->commit(t->txn, DB_TXN_NOSYNC) : 0;
+	if (write)
+		pthread_mutex_unlock(&be->wlock);
 	free(t);
 	if (err != 0)
 		return be_error(err, "commit");
@@ -500,6 +511,8 @@ be_abort(struct be_txn *t)
 		return;
 	if (t->txn != NULL && (err = t->txn->abort(t->txn)) != 0)
 		log_error("be: abort: %s", db_strerror(err));
+	if (t->write)
+		pthread_mutex_unlock(&t->be->wlock);
 	free(t);
 }
 

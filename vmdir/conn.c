@@ -78,8 +78,7 @@ conn_close(struct conn *c)
 	conn_unref(c);
 }
 
-/* Closes once everything queued has been written. */
-static void
+void
 conn_close_after_flush(struct conn *c)
 {
 	struct bufferevent *bev;

@@ -139,18 +139,78 @@ op_controls(struct op *o, char **bad)
 	return rc;
 }
 
+static void	op_submit(struct op *o);
+
+/* RFC 4511 4.2.1: requests that arrive while a bind is in progress wait
+ * for it, and then run with the identity it established. */
+static void
+op_release_held(struct conn *c)
+{
+	struct op *held, *next;
+
+	pthread_mutex_lock(&c->lock);
+	c->binding = false;
+	held = c->held;
+	c->held = NULL;
+	pthread_mutex_unlock(&c->lock);
+	for (; held != NULL; held = next) {
+		next = held->held_next;
+		held->held_next = NULL;
+		free(held->bind_ndn);
+		conn_identity(c, &held->bind_ndn, &held->admin);
+		op_submit(held);
+	}
+}
+
 static void
 op_run(void *arg)
 {
 	struct op *o = arg;
+	struct conn *c = o->conn;
 	void (*fn)(struct op *) = op_handler(o->tag);
+	bool bind = o->tag == LDAP_REQ_BIND;
 
 	if (o->abandoned)
 		log_info("conn=%llu op=%d ABANDONED before start",
-		    (unsigned long long)o->conn->id, o->num);
+		    (unsigned long long)c->id, o->num);
 	else
 		fn(o);
+	conn_ref(c);
 	op_free(o);
+	if (bind)
+		op_release_held(c);
+	conn_unref(c);
+}
+
+/* Queues o for a worker, or holds it behind a bind in progress. */
+static void
+op_submit(struct op *o)
+{
+	struct conn *c = o->conn;
+	struct op **tail;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->binding) {
+		for (tail = &c->held; *tail != NULL; tail = &(*tail)->held_next)
+			;
+		*tail = o;
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	if (o->tag == LDAP_REQ_BIND)
+		c->binding = true;
+	pthread_mutex_unlock(&c->lock);
+	if (o->limit || srv->stopping || workq_push(op_run, o) != 0) {
+		result_error(o, result_tag(o->tag), LDAP_BUSY,
+		    srv->stopping ? "server is shutting down" : "too many operations queued");
+		if (o->tag == LDAP_REQ_BIND) {
+			conn_ref(c);
+			op_free(o);
+			op_release_held(c);
+			conn_unref(c);
+		} else
+			op_free(o);
+	}
 }
 
 static void
@@ -252,7 +312,10 @@ op_dispatch(struct conn *c, void *pdu, size_t len)
 	pthread_mutex_unlock(&c->lock);
 	conn_identity(c, &o->bind_ndn, &o->admin);
 
-	if (ber_scanf(o->ber, "{i", &o->msgid) == LBER_ERROR || o->msgid < 0 ||
+	/* liblber's "i" does not look at the tag: RFC 4511 4.1.1 wants one */
+	if (ber_scanf(o->ber, "{") == LBER_ERROR ||
+	    ber_peek_tag(o->ber, &blen) != LBER_INTEGER ||
+	    ber_scanf(o->ber, "i", &o->msgid) == LBER_ERROR || o->msgid < 0 ||
 	    (o->tag = ber_peek_tag(o->ber, &blen)) == LBER_ERROR) {
 		conn_disconnect(c, LDAP_PROTOCOL_ERROR, "malformed LDAP message");
 		op_free(o);
@@ -261,7 +324,7 @@ op_dispatch(struct conn *c, void *pdu, size_t len)
 	if (o->tag == LDAP_REQ_UNBIND) {
 		log_info("conn=%llu op=%d UNBIND", (unsigned long long)c->id, o->num);
 		op_free(o);
-		conn_disconnect(c, LDAP_SUCCESS, "unbind");
+		conn_close_after_flush(c);	/* RFC 4511 4.3: no response */
 		return;
 	}
 	if (o->tag == LDAP_REQ_ABANDON) {
@@ -291,10 +354,6 @@ op_dispatch(struct conn *c, void *pdu, size_t len)
 		op_free(o);
 		return;
 	}
-	if (limit || srv->stopping ||
-	    workq_push(op_run, o) != 0) {
-		result_error(o, result_tag(o->tag), LDAP_BUSY,
-		    srv->stopping ? "server is shutting down" : "too many operations queued");
-		op_free(o);
-	}
+	o->limit = limit;
+	op_submit(o);
 }

@@ -103,6 +103,8 @@ struct conn {
 	bool			 admin;
 	char			 peer[64];
 	struct op		*ops;		/* in flight, for abandon */
+	bool			 binding;	/* a bind is in progress */
+	struct op		*held;		/* arrived during it */
 	struct event		*idle;
 };
 
@@ -115,6 +117,8 @@ void	conn_unref(struct conn *c);
  * write_timeout) while the client's unread output is above the high
  * mark. Returns 0, or -1 if the connection is gone or too slow. */
 int	conn_send(struct conn *c, const struct berval *msg);
+/* Closes once everything queued has been written (loop thread). */
+void	conn_close_after_flush(struct conn *c);
 /* Sends a notice of disconnection (RFC 4511 4.4.1) and closes. */
 void	conn_disconnect(struct conn *c, int rc, const char *text);
 /* Starts TLS on a plain connection after the response was queued. */
@@ -128,6 +132,8 @@ void	conn_set_identity(struct conn *c, const char *ndn, bool admin);
 struct op {
 	struct conn	*conn;
 	struct op	*next;		/* conn->ops list */
+	struct op	*held_next;	/* conn->held list */
+	bool		 limit;		/* over the connection's limit */
 	int		 num;		/* op=N in logs */
 	ber_int_t	 msgid;
 	ber_tag_t	 tag;

@@ -146,6 +146,9 @@ for dn, e in scan.items():
     name = e.get("cn", {"?"})
     want = attrs_for(sorted(name)[0])
     got = {a: v for a, v in e.items() if a in want}
+    # The server may add the superclasses (top, person, ...) itself.
+    if "inetOrgPerson".lower() in {v.lower() for v in got.get("objectclass", ())}:
+        got["objectclass"] = {"inetOrgPerson"}
     if got != want:
         half.append("%s: %s" % (dn, got))
 if half:
