@@ -16,6 +16,58 @@
 #include "server.h"
 #include "log.h"
 
+/* "vsphere.local" -> "dc=vsphere,dc=local" */
+static char *
+init_domain_dn(const char *domain)
+{
+	size_t len = strlen(domain);
+	char *out = malloc(len * 4 + 4), *p = out;
+
+	if (out == NULL)
+		return NULL;
+	p += sprintf(p, "dc=");
+	for (const char *s = domain; *s != '\0'; s++)
+		p += *s == '.' ? sprintf(p, ",dc=") : sprintf(p, "%c", *s);
+	return out;
+}
+
+/* Fills the server's names (suffix, well-known DNs) from the settings. */
+int
+init_names(void)
+{
+	char buf[2048], *n;
+
+	if ((srv->suffix = init_domain_dn(srv->conf.domain)) == NULL ||
+	    dn_normalize(srv->schema, srv->suffix, &srv->nsuffix) != LDAP_SUCCESS) {
+		fprintf(stderr, "vmdird: invalid domain '%s'\n", srv->conf.domain);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "cn=Administrator,cn=Users,%s", srv->suffix);
+	if (dn_normalize(srv->schema, buf, &srv->admin_ndn) != LDAP_SUCCESS)
+		return -1;
+	snprintf(buf, sizeof(buf), "cn=Administrators,cn=Builtin,%s", srv->suffix);
+	if (dn_normalize(srv->schema, buf, &srv->admins_ndn) != LDAP_SUCCESS)
+		return -1;
+	snprintf(buf, sizeof(buf), "cn=DCAdmins,cn=Builtin,%s", srv->suffix);
+	if (dn_normalize(srv->schema, buf, &srv->dcadmins_ndn) != LDAP_SUCCESS)
+		return -1;
+	snprintf(buf, sizeof(buf), "cn=%s,cn=Servers,cn=%s,cn=Sites,cn=Configuration,%s",
+	    srv->conf.node, srv->conf.site, srv->suffix);
+	if (dn_normalize(srv->schema, buf, &n) != LDAP_SUCCESS) {
+		fprintf(stderr, "vmdird: invalid node or site name\n");
+		return -1;
+	}
+	free(n);
+	srv->server_dn = strdup(buf);
+	snprintf(buf, sizeof(buf), "cn=Deleted Objects,%s", srv->suffix);
+	if (dn_normalize(srv->schema, buf, &srv->deleted_ndn) != LDAP_SUCCESS)
+		return -1;
+	snprintf(buf, sizeof(buf), "cn=LostAndFound,%s", srv->suffix);
+	if (dn_normalize(srv->schema, buf, &srv->lostfound_ndn) != LDAP_SUCCESS)
+		return -1;
+	return srv->server_dn != NULL ? 0 : -1;
+}
+
 struct init {
 	const char	*password;
 	char		*machine_pw;

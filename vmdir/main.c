@@ -114,58 +114,6 @@ main_read_file(const char *path)
 	return strdup(buf);
 }
 
-/* "vsphere.local" -> "dc=vsphere,dc=local" */
-static char *
-main_domain_dn(const char *domain)
-{
-	size_t len = strlen(domain);
-	char *out = malloc(len * 4 + 4), *p = out;
-
-	if (out == NULL)
-		return NULL;
-	p += sprintf(p, "dc=");
-	for (const char *s = domain; *s != '\0'; s++)
-		p += *s == '.' ? sprintf(p, ",dc=") : sprintf(p, "%c", *s);
-	return out;
-}
-
-/* Fills the server's names from the settings. */
-static int
-main_names(void)
-{
-	char buf[2048], *n;
-
-	if ((srv->suffix = main_domain_dn(srv->conf.domain)) == NULL ||
-	    dn_normalize(srv->schema, srv->suffix, &srv->nsuffix) != LDAP_SUCCESS) {
-		fprintf(stderr, "vmdird: invalid domain '%s'\n", srv->conf.domain);
-		return -1;
-	}
-	snprintf(buf, sizeof(buf), "cn=Administrator,cn=Users,%s", srv->suffix);
-	if (dn_normalize(srv->schema, buf, &srv->admin_ndn) != LDAP_SUCCESS)
-		return -1;
-	snprintf(buf, sizeof(buf), "cn=Administrators,cn=Builtin,%s", srv->suffix);
-	if (dn_normalize(srv->schema, buf, &srv->admins_ndn) != LDAP_SUCCESS)
-		return -1;
-	snprintf(buf, sizeof(buf), "cn=DCAdmins,cn=Builtin,%s", srv->suffix);
-	if (dn_normalize(srv->schema, buf, &srv->dcadmins_ndn) != LDAP_SUCCESS)
-		return -1;
-	snprintf(buf, sizeof(buf), "cn=%s,cn=Servers,cn=%s,cn=Sites,cn=Configuration,%s",
-	    srv->conf.node, srv->conf.site, srv->suffix);
-	if (dn_normalize(srv->schema, buf, &n) != LDAP_SUCCESS) {
-		fprintf(stderr, "vmdird: invalid node or site name\n");
-		return -1;
-	}
-	free(n);
-	srv->server_dn = strdup(buf);
-	snprintf(buf, sizeof(buf), "cn=Deleted Objects,%s", srv->suffix);
-	if (dn_normalize(srv->schema, buf, &srv->deleted_ndn) != LDAP_SUCCESS)
-		return -1;
-	snprintf(buf, sizeof(buf), "cn=LostAndFound,%s", srv->suffix);
-	if (dn_normalize(srv->schema, buf, &srv->lostfound_ndn) != LDAP_SUCCESS)
-		return -1;
-	return srv->server_dn != NULL ? 0 : -1;
-}
-
 /* One process per data directory: recovery on open assumes it. */
 static int
 main_lock(void)
@@ -219,7 +167,7 @@ main_open(void)
 		fprintf(stderr, "vmdird: storage: %s\n", d.text);
 		return -1;
 	}
-	return main_names();
+	return init_names();
 }
 
 static int
@@ -331,7 +279,7 @@ main_identity(void)
 	free(srv->server_dn);
 	free(srv->deleted_ndn);
 	free(srv->lostfound_ndn);
-	return main_names() != 0 || state_load() != 0 ? -1 : 0;
+	return init_names() != 0 || state_load() != 0 ? -1 : 0;
 }
 
 static struct event *main_stop_timer;

@@ -32,7 +32,10 @@ fuzz_cleanup(void)
 	free(srv->nsuffix);
 	free(srv->admin_ndn);
 	free(srv->admins_ndn);
+	free(srv->dcadmins_ndn);
 	free(srv->server_dn);
+	free(srv->deleted_ndn);
+	free(srv->lostfound_ndn);
 	conf_free(&srv->conf);
 }
 
@@ -61,12 +64,10 @@ fuzz_setup(void)
 		fprintf(stderr, "fuzz_ldapmsg: %s\n", d.text);
 		exit(1);
 	}
-	srv->suffix = strdup("dc=vsphere,dc=local");
-	srv->nsuffix = strdup("dc=vsphere,dc=local");
-	srv->admin_ndn = strdup("cn=administrator,cn=users,dc=vsphere,dc=local");
-	srv->admins_ndn = strdup("cn=administrators,cn=builtin,dc=vsphere,dc=local");
-	srv->server_dn = strdup("cn=fuzz,cn=Servers,cn=Default-First-Site,cn=Sites,"
-	    "cn=Configuration,dc=vsphere,dc=local");
+	if (init_names() != 0) {
+		fprintf(stderr, "fuzz_ldapmsg: cannot set up names\n");
+		exit(1);
+	}
 	if (init_domain("fuzz-Passw0rd", &d) != LDAP_SUCCESS) {
 		fprintf(stderr, "fuzz_ldapmsg: init: %s\n", d.text);
 		exit(1);
