@@ -28,6 +28,12 @@
 #define CONN_LOW	(256 * 1024)
 
 static void	conn_read(struct bufferevent *, void *);
+
+/* Every open connection and listener, for shutdown (loop thread only). */
+static struct conn *conn_all;
+static struct evconnlistener *conn_listeners[8];
+static int conn_nlisteners;
+static pthread_mutex_t conn_all_lock = PTHREAD_MUTEX_INITIALIZER;
 static void	conn_write(struct bufferevent *, void *);
 static void	conn_event(struct bufferevent *, short, void *);
 
@@ -49,6 +55,13 @@ conn_unref(struct conn *c)
 	pthread_mutex_unlock(&c->lock);
 	if (refs > 0)
 		return;
+	pthread_mutex_lock(&conn_all_lock);
+	for (struct conn **p = &conn_all; *p != NULL; p = &(*p)->all_next)
+		if (*p == c) {
+			*p = c->all_next;
+			break;
+		}
+	pthread_mutex_unlock(&conn_all_lock);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->drained);
 	free(c->bind_ndn);
@@ -106,6 +119,10 @@ conn_new(void)
 	pthread_cond_init(&c->drained, NULL);
 	c->refs = 1;
 	c->id = atomic_fetch_add(&srv->next_conn_id, 1);
+	pthread_mutex_lock(&conn_all_lock);
+	c->all_next = conn_all;
+	conn_all = c;
+	pthread_mutex_unlock(&conn_all_lock);
 	return c;
 }
 
@@ -216,6 +233,8 @@ conn_read(struct bufferevent *bev, void *arg)
 	size_t len;
 	ssize_t total;
 
+	/* a request may close the connection: keep c alive until we return */
+	conn_ref(c);
 	while (!c->closing && (len = evbuffer_get_length(in)) > 0) {
 		size_t hl = len < sizeof(hdr) ? len : sizeof(hdr);
 		evbuffer_copyout(in, hdr, hl);
@@ -225,18 +244,19 @@ conn_read(struct bufferevent *bev, void *arg)
 			    (unsigned long long)c->id);
 			conn_disconnect(c, LDAP_PROTOCOL_ERROR,
 			    "malformed or oversized LDAP message");
-			return;
+			break;
 		}
 		if (total == 0 || (size_t)total > len)
-			return;
+			break;
 		/* one spare byte: liblber's "m" writes a NUL after the last element */
 		if ((pdu = malloc(total + 1)) == NULL) {
 			conn_disconnect(c, LDAP_UNAVAILABLE, "out of memory");
-			return;
+			break;
 		}
 		evbuffer_remove(in, pdu, total);
 		op_dispatch(c, pdu, total);
 	}
+	conn_unref(c);
 }
 
 static void
@@ -408,6 +428,36 @@ conn_listen(const char *addr, int port, bool ldaps)
 		return -1;
 	}
 	evconnlistener_set_error_cb(l, conn_listen_error);
+	if (conn_nlisteners < (int)(sizeof(conn_listeners) / sizeof(conn_listeners[0])))
+		conn_listeners[conn_nlisteners++] = l;
 	log_info("listening on %s (%s)", spec, ldaps ? "LDAPS" : "LDAP");
 	return 0;
+}
+
+void
+conn_stop_listening(void)
+{
+	for (int i = 0; i < conn_nlisteners; i++)
+		evconnlistener_disable(conn_listeners[i]);
+}
+
+/* After the event loop ended: close every connection and listener. */
+void
+conn_shutdown(void)
+{
+	struct conn *c, *next;
+
+	for (int i = 0; i < conn_nlisteners; i++)
+		evconnlistener_free(conn_listeners[i]);
+	conn_nlisteners = 0;
+	for (;;) {
+		pthread_mutex_lock(&conn_all_lock);
+		for (c = conn_all; c != NULL && c->bev == NULL; c = c->all_next)
+			;
+		next = c;
+		pthread_mutex_unlock(&conn_all_lock);
+		if (next == NULL)
+			break;
+		conn_close(next);
+	}
 }

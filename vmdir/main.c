@@ -318,6 +318,7 @@ main_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	log_info("signal %d: shutting down", (int)sig);
 	srv->stopping = true;
+	conn_stop_listening();
 	main_stop_timer = event_new(srv->base, -1, EV_PERSIST, main_stop_check, NULL);
 	event_add(main_stop_timer, &tick);
 }
@@ -467,6 +468,7 @@ main_serve(void)
 	event_base_dispatch(srv->base);
 	repl_stop();
 	workq_stop();
+	conn_shutdown();
 	for (size_t i = 0; i < 4; i++)
 		event_free(sev[i]);
 	if (main_stop_timer != NULL)

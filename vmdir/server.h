@@ -106,9 +106,14 @@ struct conn {
 	bool			 binding;	/* a bind is in progress */
 	struct op		*held;		/* arrived during it */
 	struct event		*idle;
+	struct conn		*all_next;	/* every connection */
 };
 
 int	conn_listen(const char *addr, int port, bool ldaps);
+/* Stops accepting; conn_shutdown closes everything (loop thread, after
+ * the loop ended). */
+void	conn_stop_listening(void);
+void	conn_shutdown(void);
 /* A connection with no transport yet (one reference, the caller's). */
 struct conn *conn_new(void);
 void	conn_ref(struct conn *c);
