@@ -115,15 +115,41 @@ supply_uncovered(const struct supply *s, const struct entry *e,
 	return n;
 }
 
+/* One (usn, id) of the USN index. */
+struct supply_ref {
+	uint64_t	usn, id;
+};
+
+struct supply_batch {
+	struct supply_ref	refs[1000];
+	size_t			n;
+	uint64_t		top;
+};
+
+/* Only collects: reading entries while the index cursor is open would
+ * hold its page lock against a writer that a second lock request of
+ * this thread then waits for, a cycle Berkeley DB cannot see. */
 static int
-supply_collect(void *arg, uint64_t usn, uint64_t id)
+supply_scan_cb(void *arg, uint64_t usn, uint64_t id)
 {
-	struct supply *s = arg;
+	struct supply_batch *b = arg;
+
+	if (usn > b->top || b->n == sizeof(b->refs) / sizeof(b->refs[0]))
+		return 1;
+	b->refs[b->n].usn = usn;
+	b->refs[b->n].id = id;
+	b->n++;
+	return 0;
+}
+
+/* Adds the entry at (usn, id) to the page if the consumer lacks any of
+ * it; 1 once the page is full. */
+static int
+supply_collect(struct supply *s, uint64_t usn, uint64_t id)
+{
 	struct attr_meta metas[256];
 	struct entry *e, **ne;
 
-	if (usn > s->top)
-		return 1;
 	if ((int)s->nents >= s->page) {
 		s->more = true;
 		return 1;
@@ -142,6 +168,36 @@ supply_collect(void *arg, uint64_t usn, uint64_t id)
 	s->ents = ne;
 	s->ents[s->nents++] = e;
 	return 0;
+}
+
+static int
+supply_scan(struct supply *s)
+{
+	struct supply_batch *b = malloc(sizeof(*b));
+	uint64_t after = s->hwm;
+	int rc = LDAP_SUCCESS, r = 0;
+
+	if (b == NULL)
+		return LDAP_NO_MEMORY;
+	while (r == 0) {
+		b->n = 0;
+		b->top = s->top;
+		if (be_usn_scan(s->t, after, supply_scan_cb, b) < 0) {
+			rc = LDAP_OTHER;
+			break;
+		}
+		if (b->n == 0)
+			break;
+		for (size_t i = 0; i < b->n && r == 0; i++)
+			r = supply_collect(s, b->refs[i].usn, b->refs[i].id);
+		if (r < 0)
+			rc = LDAP_NO_MEMORY;
+		after = b->refs[b->n - 1].usn;
+		if (b->n < sizeof(b->refs) / sizeof(b->refs[0]))
+			break;
+	}
+	free(b);
+	return rc;
 }
 
 static bool
@@ -329,10 +385,8 @@ repl_supply(struct op *o)
 		return;
 	}
 	s.t = t;
-	if (s.top > s.hwm) {
-		rc = be_usn_scan(t, s.hwm, supply_collect, &s);
-		rc = rc < 0 ? LDAP_OTHER : LDAP_SUCCESS;
-	}
+	if (s.top > s.hwm)
+		rc = supply_scan(&s);
 	for (size_t i = 0; rc == LDAP_SUCCESS && i < s.nents; i++)
 		if (supply_ancestors(&s, s.ents[i]->ndn) != 0 ||
 		    supply_send(&s, s.ents[i]) != 0)
