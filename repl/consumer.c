@@ -301,7 +301,8 @@ consumer_parse_done(LDAP *ld, LDAPMessage *res, struct page *p)
 
 /* One pull request; fills p. */
 static int
-consumer_pull(LDAP *ld, const char *uri, const char *hwm, int wait_ms, struct page *p)
+consumer_pull(struct agreement *a, LDAP *ld, const char *hwm, int wait_ms,
+    struct page *p)
 {
 	char *utdv = consumer_utdv();
 	BerElement *ber = ber_alloc_t(LBER_USE_DER);
@@ -311,7 +312,7 @@ consumer_pull(LDAP *ld, const char *uri, const char *hwm, int wait_ms, struct pa
 	LDAPMessage *res = NULL;
 	int msgid, rc, done = 0, waited = 0;
 
-	p->uri = uri;
+	p->uri = a->uri;
 	if (utdv == NULL || ber == NULL || ber_printf(ber, "{ssii}", hwm, utdv,
 	    CONSUMER_PAGE, wait_ms) < 0 || ber_flatten2(ber, &ctl.ldctl_value, 0) != 0) {
 		free(utdv);
@@ -326,7 +327,7 @@ consumer_pull(LDAP *ld, const char *uri, const char *hwm, int wait_ms, struct pa
 		int t = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &res);
 		if (t == 0) {
 			/* a quiet supplier answers within wait_ms; give it 30 s more */
-			if (!cons.stop && ++waited < wait_ms / 1000 + 30)
+			if (!cons.stop && !a->stop && ++waited < wait_ms / 1000 + 30)
 				continue;
 			ldap_abandon_ext(ld, msgid, NULL, NULL);
 			rc = LDAP_TIMEOUT;
@@ -383,7 +384,7 @@ consumer_main(void *arg)
 			sscanf(stored, "%23s %63s", hwm, inv);
 		free(stored);
 		stored = NULL;
-		rc = consumer_pull(ld, a->uri, hwm, wait_ms, &p);
+		rc = consumer_pull(a, ld, hwm, wait_ms, &p);
 		if (rc == LDAP_TIMEOUT && p.n == 0) {
 			page_free(&p);
 			continue;

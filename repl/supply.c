@@ -42,6 +42,7 @@ struct supply {
 	char		**sent;		/* GUIDs sent in this page */
 	size_t		 nsent;
 	bool		 more;
+	char		*utdv_text;	/* this node's vector at top */
 };
 
 void
@@ -322,6 +323,18 @@ supply_own_utdv(uint64_t top)
 	return out;
 }
 
+/* The top and the vector of one moment: a vector read later could claim
+ * changes applied after top, which this cycle did not send. */
+static int
+supply_snapshot(void *arg)
+{
+	struct supply *s = arg;
+
+	s->top = be_usn_highest(srv->be);
+	s->utdv_text = supply_own_utdv(s->top);
+	return 0;
+}
+
 static void
 supply_done(struct supply *s, struct diag *d)
 {
@@ -330,8 +343,10 @@ supply_done(struct supply *s, struct diag *d)
 	struct berval v;
 
 	snprintf(hwm, sizeof(hwm), "%" PRIu64, s->more ? s->last : s->top);
-	if (!s->more)
-		utdv = supply_own_utdv(s->top);
+	if (!s->more) {
+		utdv = s->utdv_text;
+		s->utdv_text = NULL;
+	}
 	if (ber == NULL || ber_printf(ber, "{sbss}", hwm, (ber_int_t)s->more,
 	    srv->invocation, utdv != NULL ? utdv : "") < 0 ||
 	    ber_flatten2(ber, &v, 0) != 0)
@@ -374,7 +389,7 @@ repl_supply(struct op *o)
 		repl_utdv_free(&s.utdv);
 		return;
 	}
-	s.top = be_usn_highest(srv->be);
+	be_consistent(srv->be, supply_snapshot, &s);
 	s.last = s.hwm;
 	log_debug("conn=%llu op=%d PULL hwm=%" PRIu64 " top=%" PRIu64,
 	    (unsigned long long)o->conn->id, o->num, s.hwm, s.top);
@@ -382,6 +397,7 @@ repl_supply(struct op *o)
 	if ((rc = be_begin(srv->be, false, &t)) != LDAP_SUCCESS) {
 		result_error(o, LDAP_RES_SEARCH_RESULT, rc, "cannot read changes");
 		repl_utdv_free(&s.utdv);
+		free(s.utdv_text);
 		return;
 	}
 	s.t = t;
@@ -403,5 +419,6 @@ repl_supply(struct op *o)
 		free(s.sent[i]);
 	free(s.ents);
 	free(s.sent);
+	free(s.utdv_text);
 	repl_utdv_free(&s.utdv);
 }

@@ -475,6 +475,17 @@ be_usn_raise(struct be *be, uint64_t usn)
 }
 
 int
+be_consistent(struct be *be, int (*fn)(void *), void *arg)
+{
+	int rc;
+
+	pthread_mutex_lock(&be->wlock);
+	rc = fn(arg);
+	pthread_mutex_unlock(&be->wlock);
+	return rc;
+}
+
+int
 be_commit(struct be_txn *t)
 {
 	struct be	*be = t->be;
@@ -483,6 +494,13 @@ be_commit(struct be_txn *t)
 	int		 err;
 
 	err = t->txn != NULL ? t->txn->commit(t->txn, DB_TXN_NOSYNC) : 0;
+	/* Raised with the commit, under the writer lock, so that whoever
+	 * reads under that lock (be_consistent) sees the highest USN and the
+	 * data of the same commits. A crash before the flush below can lose
+	 * a USN that was seen: every start is a new incarnation, so partners
+	 * never take a reused USN for one they have. */
+	if (write && err == 0)
+		be_usn_raise(be, usn);
 	if (write)
 		pthread_mutex_unlock(&be->wlock);
 	free(t);
@@ -497,8 +515,7 @@ be_commit(struct be_txn *t)
 	 */
 	if (!be->nosync && (err = be->env->log_flush(be->env, NULL)) != 0)
 		return be_error(err, "log flush");
-	/* Raised only once durable: a USN must never be seen, then lost. */
-	be_usn_raise(be, usn);
+
 	return LDAP_SUCCESS;
 }
 

@@ -322,6 +322,10 @@ int		 be_index_pres(struct be_txn *t, const struct at_def *at,
  * is the highest committed one. */
 int		 be_usn_next(struct be_txn *t, uint64_t *usn);
 uint64_t	 be_usn_highest(struct be *be);
+/* Runs fn while no write transaction is in progress: reads made by fn
+ * (without a write transaction of their own) see exactly the commits
+ * counted by be_usn_highest. */
+int		 be_consistent(struct be *be, int (*fn)(void *), void *arg);
 /* Calls cb for every entry whose uSNChanged is > after, in USN order,
  * until cb returns non-zero (which be_usn_scan then returns). */
 int		 be_usn_scan(struct be_txn *t, uint64_t after,
