@@ -301,8 +301,8 @@ consumer_parse_done(LDAP *ld, LDAPMessage *res, struct page *p)
 
 /* One pull request; fills p. */
 static int
-consumer_pull(struct agreement *a, LDAP *ld, const char *hwm, int wait_ms,
-    struct page *p)
+consumer_pull(struct agreement *a, LDAP *ld, const char *hwm, const char *inv,
+    int wait_ms, struct page *p)
 {
 	char *utdv = consumer_utdv();
 	BerElement *ber = ber_alloc_t(LBER_USE_DER);
@@ -313,8 +313,8 @@ consumer_pull(struct agreement *a, LDAP *ld, const char *hwm, int wait_ms,
 	int msgid, rc, done = 0, waited = 0;
 
 	p->uri = a->uri;
-	if (utdv == NULL || ber == NULL || ber_printf(ber, "{ssii}", hwm, utdv,
-	    CONSUMER_PAGE, wait_ms) < 0 || ber_flatten2(ber, &ctl.ldctl_value, 0) != 0) {
+	if (utdv == NULL || ber == NULL || ber_printf(ber, "{ssiis}", hwm, utdv,
+	    CONSUMER_PAGE, wait_ms, inv) < 0 || ber_flatten2(ber, &ctl.ldctl_value, 0) != 0) {
 		free(utdv);
 		ber_free(ber, 1);
 		return LDAP_NO_MEMORY;
@@ -384,7 +384,7 @@ consumer_main(void *arg)
 			sscanf(stored, "%23s %63s", hwm, inv);
 		free(stored);
 		stored = NULL;
-		rc = consumer_pull(a, ld, hwm, wait_ms, &p);
+		rc = consumer_pull(a, ld, hwm, inv, wait_ms, &p);
 		if (rc == LDAP_TIMEOUT && p.n == 0) {
 			page_free(&p);
 			continue;

@@ -9,7 +9,10 @@
  * commit, so changes travel in milliseconds.
  *
  *   pull request:  SEQUENCE { hwm OCTET STRING, utdv OCTET STRING,
- *                             pageSize INTEGER, waitMs INTEGER }
+ *                             pageSize INTEGER, waitMs INTEGER,
+ *                             invocationId OCTET STRING }
+ * (the invocationId the consumer believes this node has: when it is not
+ * the current one, the mark means nothing here and nobody waits)
  *   pull response: SEQUENCE { hwm OCTET STRING, more BOOLEAN,
  *                             invocationId OCTET STRING, utdv OCTET STRING }
  * (USNs travel as decimal strings: LDAP INTEGERs here are 32-bit.)
@@ -276,14 +279,14 @@ static int
 supply_parse(struct supply *s, const struct berval *v, int *wait_ms)
 {
 	BerElement *ber = ber_init((struct berval *)v);
-	struct berval hwm, utdv;
+	struct berval hwm, utdv, inv;
 	ber_int_t page, wait;
 	char *h = NULL, *u = NULL;
 	int rc = LDAP_PROTOCOL_ERROR;
 
 	if (ber == NULL)
 		return LDAP_NO_MEMORY;
-	if (ber_scanf(ber, "{mmii}", &hwm, &utdv, &page, &wait) != LBER_ERROR &&
+	if (ber_scanf(ber, "{mmiim}", &hwm, &utdv, &page, &wait, &inv) != LBER_ERROR &&
 	    (h = strndup(hwm.bv_val, hwm.bv_len)) != NULL &&
 	    (u = strndup(utdv.bv_val, utdv.bv_len)) != NULL &&
 	    repl_utdv_parse(u, &s->utdv) == LDAP_SUCCESS) {
@@ -293,6 +296,9 @@ supply_parse(struct supply *s, const struct berval *v, int *wait_ms)
 		if (errno == 0 && *end == '\0' && end != h && page > 0) {
 			s->page = page > SUPPLY_MAX_PAGE ? SUPPLY_MAX_PAGE : page;
 			*wait_ms = wait < 0 ? 0 : wait > SUPPLY_MAX_WAIT ? SUPPLY_MAX_WAIT : wait;
+			if (inv.bv_len != strlen(srv->invocation) ||
+			    memcmp(inv.bv_val, srv->invocation, inv.bv_len) != 0)
+				*wait_ms = 0;
 			rc = LDAP_SUCCESS;
 		}
 	}

@@ -7,6 +7,15 @@
 SITE_DN="cn=Default-First-Site,cn=Sites,cn=Configuration,$BASE"
 STATE_OID=1.3.6.1.4.1.6876.40.10.4.1
 
+# lib.sh's admin helpers, with a time limit: a hung server must fail the
+# test, not wedge the test run (REPL_OP_TIMEOUT seconds, default 30).
+: "${REPL_OP_TIMEOUT:=30}"
+_lt() { timeout "$REPL_OP_TIMEOUT" "$@"; }
+adm_search() { local n=$1; shift; _lt ldapsearch -x -LLL -o ldif-wrap=no -H "$(url "$n")" -D "$ADMIN_DN" -w "$ADMIN_PW" "$@"; }
+adm_add() { local n=$1; shift; _lt ldapadd -x -H "$(url "$n")" -D "$ADMIN_DN" -w "$ADMIN_PW" "$@"; }
+adm_modify() { local n=$1; shift; _lt ldapmodify -x -H "$(url "$n")" -D "$ADMIN_DN" -w "$ADMIN_PW" "$@"; }
+adm_delete() { local n=$1; shift; _lt ldapdelete -x -H "$(url "$n")" -D "$ADMIN_DN" -w "$ADMIN_PW" "$@"; }
+
 # srv_dn NAME: the server object of node NAME.
 srv_dn() { echo "cn=$1,cn=Servers,$SITE_DN"; }
 
@@ -47,24 +56,26 @@ agr_del() {
 
 # set_state NODE NORMAL|READ_ONLY|STANDALONE
 set_state() {
-	ldapexop -x -H "$(url "$1")" -D "$ADMIN_DN" -w "$ADMIN_PW" "$STATE_OID:state $2"
+	_lt ldapexop -x -H "$(url "$1")" -D "$ADMIN_DN" -w "$ADMIN_PW" "$STATE_OID:state $2"
 }
 
 # get_state NODE: the vmwServerState of the root DSE.
 get_state() {
-	ldapsearch -x -LLL -H "$(url "$1")" -b "" -s base vmwServerState 2>/dev/null |
+	_lt ldapsearch -x -LLL -H "$(url "$1")" -b "" -s base vmwServerState 2>/dev/null |
 	    sed -n 's/^vmwServerState: //p'
 }
 
 # rootdse_attr NODE ATTR
 rootdse_attr() {
-	ldapsearch -x -LLL -o ldif-wrap=no -H "$(url "$1")" -b "" -s base "$2" 2>/dev/null |
+	_lt ldapsearch -x -LLL -o ldif-wrap=no -H "$(url "$1")" -b "" -s base "$2" 2>/dev/null |
 	    sed -n "s/^$2: //Ip"
 }
 
 # dump NODE: the whole suffix as the administrator, user attributes only,
 # entries sorted by DN (case-insensitive), attribute lines sorted within
-# each entry. Fails if the search fails.
+# each entry. Fails if the search fails. The node-local replication state
+# (upToDateVector, lastLocalUsnProcessed: X-LOCAL, never replicated, and
+# different on every node by design) is left out.
 dump() {
 	local out
 	out=$(adm_search "$1" -b "$BASE" '*') || return 1
@@ -80,7 +91,10 @@ if cur: ents.append(cur)
 def key(e): return e[0].lower()
 for e in sorted(ents, key=key):
     print(e[0])
-    for l in sorted(e[1:]): print(l)
+    for l in sorted(e[1:]):
+        if l.split(":", 1)[0].lower() in ("uptodatevector", "lastlocalusnprocessed"):
+            continue
+        print(l)
     print()
 '
 }

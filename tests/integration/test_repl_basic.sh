@@ -58,20 +58,20 @@ wait_ok "the delete on A reaches B" no_dn B "cn=carol,$U"
 wait_same "after delete on A" A B
 
 ok "modrdn on B (cn=bob -> cn=robert)" \
-    ldapmodrdn -x -H "$(url B)" -D "$ADMIN_DN" -w "$ADMIN_PW" -r "cn=bob,$U" "cn=robert"
+    timeout 30 ldapmodrdn -x -H "$(url B)" -D "$ADMIN_DN" -w "$ADMIN_PW" -r "cn=bob,$U" "cn=robert"
 wait_ok "the rename reaches A" has_dn A "cn=robert,$U"
 ok "the old name is gone on A" no_dn A "cn=bob,$U"
 wait_same "after modrdn on B" A B
 
 ok "move on A (cn=robert -> under cn=Team)" \
-    ldapmodrdn -x -H "$(url A)" -D "$ADMIN_DN" -w "$ADMIN_PW" -r -s "cn=Team,$BASE" \
+    timeout 30 ldapmodrdn -x -H "$(url A)" -D "$ADMIN_DN" -w "$ADMIN_PW" -r -s "cn=Team,$BASE" \
     "cn=robert,$U" "cn=robert"
 wait_ok "the move reaches B" has_dn B "cn=robert,cn=Team,$BASE"
 ok "the old place is empty on B" no_dn B "cn=robert,$U"
 wait_same "after move on A" A B
 
 ok "move back and rename on B at once" \
-    ldapmodrdn -x -H "$(url B)" -D "$ADMIN_DN" -w "$ADMIN_PW" -r -s "$U" \
+    timeout 30 ldapmodrdn -x -H "$(url B)" -D "$ADMIN_DN" -w "$ADMIN_PW" -r -s "$U" \
     "cn=robert,cn=Team,$BASE" "cn=rob"
 wait_ok "the move+rename reaches A" has_dn A "cn=rob,$U"
 wait_same "after move+rename on B" A B
@@ -89,13 +89,19 @@ sn: Dave
 userPassword: Dave-Secret-1
 EOF2
 wait_ok "the user can bind on B" \
-    ldapwhoami -x -H "$(url B)" -D "cn=dave,$U" -w Dave-Secret-1
+    timeout 30 ldapwhoami -x -H "$(url B)" -D "cn=dave,$U" -w Dave-Secret-1
 ok "a wrong password is still refused on B" \
-    bash -c "! ldapwhoami -x -H '$(url B)' -D 'cn=dave,$U' -w wrong"
-ok "password change on B" ldappasswd -x -H "$(url B)" -D "$ADMIN_DN" -w "$ADMIN_PW" \
-    -s Dave-Secret-2 "cn=dave,$U"
+    bash -c "! timeout 30 ldapwhoami -x -H '$(url B)' -D 'cn=dave,$U' -w wrong"
+ok "password change on B (modify userPassword)" adm_modify B <<EOF2
+dn: cn=dave,$U
+changetype: modify
+replace: userPassword
+userPassword: Dave-Secret-2
+EOF2
 wait_ok "the new password works on A" \
-    ldapwhoami -x -H "$(url A)" -D "cn=dave,$U" -w Dave-Secret-2
+    timeout 30 ldapwhoami -x -H "$(url A)" -D "cn=dave,$U" -w Dave-Secret-2
+ok "the old password no longer works on A" \
+    bash -c "! timeout 30 ldapwhoami -x -H '$(url A)' -D 'cn=dave,$U' -w Dave-Secret-1"
 wait_same "after password change" A B
 
 # --- replication state
@@ -155,6 +161,15 @@ wait_ok "C's modify reaches A" attr_is A "cn=linea1,$U" sn changed-on-C
 ok "delete on A" adm_delete A "cn=linec1,$U"
 wait_ok "A's delete reaches C" no_dn C "cn=linec1,$U"
 wait_same "line: A, B and C identical" A B C
+
+# --- RFC 3062 password modify by the administrator for another user, on
+# C; last, because a wrong target would lock the administrator out
+ok "ldappasswd on C sets dave's password" timeout 30 ldappasswd -x -H "$(url C)" -D "$ADMIN_DN" \
+    -w "$ADMIN_PW" -s Dave-Secret-3 "cn=dave,$U"
+ok "the administrator's password is unchanged on C" \
+    timeout 30 ldapwhoami -x -H "$(url C)" -D "$ADMIN_DN" -w "$ADMIN_PW"
+wait_ok "dave binds with the password set by ldappasswd, on A" \
+    timeout 30 ldapwhoami -x -H "$(url A)" -D "cn=dave,$U" -w Dave-Secret-3
 
 [ "$T_FAILED" -eq 0 ] || repl_show_logs A B C
 done_testing
