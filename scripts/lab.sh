@@ -31,8 +31,8 @@ url() { echo "ldap://127.0.0.1:$((port + $1 - 1))"; }
 # show NODE ATTR: polls (up to 20 s) until the user's ATTR on NODE is
 # WANT, then prints the entry as read there.
 show() {
-	local node=$1 attr=$2 want=$3 i got
-	for i in $(seq 1 100); do
+	local node=$1 attr=$2 want=$3 got
+	for _ in $(seq 1 100); do
 		got=$(ldapsearch -x -LLL -o ldif-wrap=no -H "$(url "$node")" -D "$admin" -w "$pw" \
 		    -b "$user" -s base "$attr" 2>/dev/null | sed -n "s/^$attr: //p")
 		[ "$got" = "$want" ] && break

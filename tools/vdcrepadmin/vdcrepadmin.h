@@ -1,0 +1,72 @@
+/*
+ * vdcrepadmin.h: the replication administration tool. Each feature
+ * (-f NAME) is one file exporting one struct repadmin_cmd; main.c holds
+ * the table, option parsing and the helpers below.
+ */
+#ifndef TOOLS_VDCREPADMIN_H
+#define TOOLS_VDCREPADMIN_H
+
+#include <stdbool.h>
+
+#include "tools/common/toolutil.h"
+
+struct repadmin_opts {
+	char		*host;		/* -h */
+	int		 port;		/* -p or from -h host:port */
+	char		*host2;		/* -H (createagreement, removeagreement) */
+	int		 port2;		/* -P or from -H host:port */
+	const char	*user;		/* -u */
+	const char	*pw;		/* -w */
+	const char	*entry_dn;	/* -e */
+	const char	*attr;		/* -a */
+	bool		 two_way;	/* -2 */
+	bool		 json;		/* --json */
+};
+
+struct repadmin_cmd {
+	const char	*name;
+	const char	*usage;		/* the feature's own options */
+	bool		 need_host2;	/* requires -H */
+	bool		 need_entry;	/* requires -e */
+	int		(*handler)(struct repadmin_opts *);
+};
+
+/* A connection to one node with its root DSE. */
+struct repadmin_node {
+	char			*host;
+	int			 port;
+	char			*uri;	/* ldap://host:port */
+	LDAP			*ld;
+	struct tool_rootdse	 dse;
+};
+
+/* main.c */
+/* Prints "Vdcrepadmin failed. Error [msg] [code]"; returns TOOL_EXIT_FAIL. */
+int	 repadmin_fail(const char *msg, int code);
+/* Same with the message taken from ld and rc. */
+int	 repadmin_fail_ld(LDAP *ld, int rc);
+/*
+ * Connects and binds to host:port with the options' credentials and reads
+ * the root DSE. Returns an LDAP code; *msg (caller frees) on failure.
+ */
+int	 repadmin_node_open(struct repadmin_opts *o, const char *host, int port,
+	    struct repadmin_node *n, char **msg);
+void	 repadmin_node_close(struct repadmin_node *n);
+/* Opens -h, printing the failure; returns TOOL_EXIT_*. */
+int	 repadmin_open_main(struct repadmin_opts *o, struct repadmin_node *n);
+/* "cn=Replication Agreements,<server DN>"; caller frees. */
+char	*repadmin_agreements_base(const char *server_dn);
+/* "cn=Sites,cn=Configuration,<nc>"; caller frees. */
+char	*repadmin_sites_base(const char *nc);
+
+extern const struct repadmin_cmd cmd_createagreement;
+extern const struct repadmin_cmd cmd_removeagreement;
+extern const struct repadmin_cmd cmd_showattributemetadata;
+extern const struct repadmin_cmd cmd_showconflicts;
+extern const struct repadmin_cmd cmd_showfederationstatus;
+extern const struct repadmin_cmd cmd_showpartners;
+extern const struct repadmin_cmd cmd_showpartnerstatus;
+extern const struct repadmin_cmd cmd_showservers;
+extern const struct repadmin_cmd cmd_showutdvector;
+
+#endif
