@@ -68,6 +68,19 @@ init_names(void)
 	return srv->server_dn != NULL ? 0 : -1;
 }
 
+void
+init_free_names(void)
+{
+	char **names[] = { &srv->suffix, &srv->nsuffix, &srv->admin_ndn,
+	    &srv->admins_ndn, &srv->dcadmins_ndn, &srv->server_dn,
+	    &srv->deleted_ndn, &srv->lostfound_ndn };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		free(*names[i]);
+		*names[i] = NULL;
+	}
+}
+
 struct init {
 	const char	*password;
 	char		*machine_pw;

@@ -271,14 +271,7 @@ main_identity(void)
 	srv->server_id = atoi(sid);
 	free(inv);
 	free(sid);
-	free(srv->suffix);
-	free(srv->nsuffix);
-	free(srv->admin_ndn);
-	free(srv->admins_ndn);
-	free(srv->dcadmins_ndn);
-	free(srv->server_dn);
-	free(srv->deleted_ndn);
-	free(srv->lostfound_ndn);
+	init_free_names();
 	return init_names() != 0 || state_load() != 0 ? -1 : 0;
 }
 
@@ -555,14 +548,7 @@ main(int argc, char **argv)
 		SSL_CTX_free(srv->tls);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
-	free(srv->suffix);
-	free(srv->nsuffix);
-	free(srv->admin_ndn);
-	free(srv->admins_ndn);
-	free(srv->dcadmins_ndn);
-	free(srv->server_dn);
-	free(srv->deleted_ndn);
-	free(srv->lostfound_ndn);
+	init_free_names();
 	conf_free(&srv->conf);
 	return rc;
 }

@@ -305,6 +305,8 @@ struct entry *rootdse_entry(void);	/* caller frees */
 
 /* Fills srv's suffix and well-known DNs from the settings. */
 int	init_names(void);
+/* Frees them (and leaves them NULL). */
+void	init_free_names(void);
 /* Creates the domain layout in a new data directory. */
 int	init_domain(const char *password, struct diag *d);
 /* Writes the machine account's password into the data directory. */

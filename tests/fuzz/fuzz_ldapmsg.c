@@ -28,14 +28,7 @@ fuzz_cleanup(void)
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", srv->conf.data_dir);
 	schema_free(srv->schema);
-	free(srv->suffix);
-	free(srv->nsuffix);
-	free(srv->admin_ndn);
-	free(srv->admins_ndn);
-	free(srv->dcadmins_ndn);
-	free(srv->server_dn);
-	free(srv->deleted_ndn);
-	free(srv->lostfound_ndn);
+	init_free_names();
 	conf_free(&srv->conf);
 }
 
