@@ -21,8 +21,6 @@
 #include "repl.h"
 #include "log.h"
 
-#define CONSUMER_WAIT_MS	30000
-#define CONSUMER_PAGE		1000
 #define CONSUMER_BACKOFF_MAX	30
 
 struct agreement {
@@ -314,7 +312,7 @@ consumer_pull(struct agreement *a, LDAP *ld, const char *hwm, const char *inv,
 
 	p->uri = a->uri;
 	if (utdv == NULL || ber == NULL || ber_printf(ber, "{ssiis}", hwm, utdv,
-	    CONSUMER_PAGE, wait_ms, inv) < 0 || ber_flatten2(ber, &ctl.ldctl_value, 0) != 0) {
+	    srv->conf.repl_page_size, wait_ms, inv) < 0 || ber_flatten2(ber, &ctl.ldctl_value, 0) != 0) {
 		free(utdv);
 		ber_free(ber, 1);
 		return LDAP_NO_MEMORY;
@@ -421,7 +419,7 @@ consumer_main(void *arg)
 		else if (p.n > 0)
 			log_info("replication from %s: applied %zu entries, hwm %s%s", a->uri,
 			    p.n, p.hwm, p.more ? " (more)" : "");
-		wait_ms = p.more || p.utdv == NULL ? 0 : CONSUMER_WAIT_MS;
+		wait_ms = p.more || p.utdv == NULL ? 0 : srv->conf.repl_interval * 1000;
 		page_free(&p);
 	}
 	if (ld != NULL)

@@ -50,6 +50,8 @@ static const struct conf_key conf_keys[] = {
 	K("indexes", CONF_STR, indexes, 0, 0),
 	K("nosync", CONF_BOOL, nosync, 0, 1),
 	K("tombstone_lifetime", CONF_INT, tombstone_lifetime, 1, INT_MAX),
+	K("repl_interval", CONF_INT, repl_interval, 1, 86400),
+	K("repl_page_size", CONF_INT, repl_page_size, 1, 100000),
 };
 
 void
@@ -78,6 +80,8 @@ conf_defaults(struct conf *c)
 	c->conn_max_pending = 256;
 	c->cache_mb = 32;
 	c->tombstone_lifetime = 14 * 86400;
+	c->repl_interval = 30;
+	c->repl_page_size = 1000;
 	c->indexes = strdup("objectClass,cn,uid,objectGUID,userPrincipalName,member,vmwLKUPType");
 }
 

@@ -45,6 +45,8 @@ struct conf {
 	char		*indexes;	/* comma-separated attribute names */
 	bool		 nosync;
 	int		 tombstone_lifetime;	/* seconds */
+	int		 repl_interval;	/* seconds a quiet supplier holds a pull */
+	int		 repl_page_size;	/* entries per replication page */
 };
 
 void	conf_defaults(struct conf *c);
