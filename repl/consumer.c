@@ -150,6 +150,7 @@ struct page {
 	struct entry	**ents;
 	size_t		 n;
 	char		 hwm[24];
+	char		 top[24];	/* the supplier's top USN for this cycle */
 	char		*inv;		/* the supplier's */
 	char		*utdv;		/* the supplier's; NULL unless complete */
 	bool		 more;
@@ -262,8 +263,9 @@ static int
 consumer_parse_done(LDAP *ld, LDAPMessage *res, struct page *p)
 {
 	LDAPControl **ctls = NULL, *c;
-	struct berval hwm, inv, utdv;
+	struct berval hwm, inv, utdv, top = { 0, NULL };
 	ber_int_t more = 0;
+	ber_len_t len;
 	char *text = NULL;
 	BerElement *ber;
 	int err, rc;
@@ -281,10 +283,15 @@ consumer_parse_done(LDAP *ld, LDAPMessage *res, struct page *p)
 	c = ldap_control_find(OID_TRELLIS_PULL, ctls, NULL);
 	rc = LDAP_PROTOCOL_ERROR;
 	if (c != NULL && (ber = ber_init(&c->ldctl_value)) != NULL) {
-		if (ber_scanf(ber, "{mbmm}", &hwm, &more, &inv, &utdv) != LBER_ERROR &&
-		    hwm.bv_len < sizeof(p->hwm)) {
+		if (ber_scanf(ber, "{mbmm", &hwm, &more, &inv, &utdv) != LBER_ERROR &&
+		    (ber_peek_tag(ber, &len) != LBER_OCTETSTRING ||
+		    ber_scanf(ber, "m", &top) != LBER_ERROR) &&
+		    hwm.bv_len < sizeof(p->hwm) && top.bv_len < sizeof(p->top)) {
 			memcpy(p->hwm, hwm.bv_val, hwm.bv_len);
 			p->hwm[hwm.bv_len] = '\0';
+			if (top.bv_len > 0)
+				memcpy(p->top, top.bv_val, top.bv_len);
+			p->top[top.bv_len] = '\0';
 			p->more = more != 0;
 			p->inv = strndup(inv.bv_val, inv.bv_len);
 			if (!p->more)
@@ -295,6 +302,22 @@ consumer_parse_done(LDAP *ld, LDAPMessage *res, struct page *p)
 	}
 	ldap_controls_free(ctls);
 	return rc;
+}
+
+/* Says what a page brought; while catching up (an initial copy after a
+ * join, or a long outage), how far along the cycle is. */
+static void
+consumer_progress(const struct agreement *a, const struct page *p)
+{
+	uint64_t hwm = strtoull(p->hwm, NULL, 10), top = strtoull(p->top, NULL, 10);
+
+	if (p->more && top > 0)
+		log_info("replication from %s: applied %zu entries, hwm %s of %s (%.0f%%, "
+		    "more to come)", a->uri, p->n, p->hwm, p->top,
+		    100.0 * (double)(hwm > top ? top : hwm) / (double)top);
+	else
+		log_info("replication from %s: applied %zu entries, hwm %s%s", a->uri,
+		    p->n, p->hwm, p->more ? " (more)" : "");
 }
 
 /* One pull request; fills p. */
@@ -417,8 +440,7 @@ consumer_main(void *arg)
 		if (write_txn(page_txn, &p, &d) != LDAP_SUCCESS)
 			log_error("replication from %s: cannot store page: %s", a->uri, d.text);
 		else if (p.n > 0)
-			log_info("replication from %s: applied %zu entries, hwm %s%s", a->uri,
-			    p.n, p.hwm, p.more ? " (more)" : "");
+			consumer_progress(a, &p);
 		wait_ms = p.more || p.utdv == NULL ? 0 : srv->conf.repl_interval * 1000;
 		page_free(&p);
 	}
@@ -522,25 +544,59 @@ consumer_sync(void)
 	free(uris);
 }
 
+/* The URI partners reach this node at, as its server object records it
+ * (labeledURI): the LDAP port, else the LDAPS one; a wildcard listen
+ * address gives the host name. */
+static void
+consumer_own_uri(char *buf, size_t len)
+{
+	const struct conf *c = &srv->conf;
+	char host[256];
+	const char *h = c->listen;
+
+	if (h == NULL || *h == '\0' || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0) {
+		if (gethostname(host, sizeof(host)) != 0)
+			strcpy(host, "localhost");
+		host[sizeof(host) - 1] = '\0';
+		h = host;
+	}
+	if (c->port > 0)
+		snprintf(buf, len, strchr(h, ':') ? "ldap://[%s]:%d" : "ldap://%s:%d", h, c->port);
+	else
+		snprintf(buf, len, strchr(h, ':') ? "ldaps://[%s]:%d" : "ldaps://%s:%d", h,
+		    c->ldaps_port);
+}
+
+/* True when e (this node's server object) does not show uri and the
+ * current invocationId. */
+static bool
+consumer_own_stale(const struct entry *e, const char *uri)
+{
+	const char *inv = entry_get_str(e, "invocationId"), *u = entry_get_str(e, "labeledURI");
+
+	return inv == NULL || strcmp(inv, srv->invocation) != 0 || u == NULL ||
+	    strcmp(u, uri) != 0;
+}
+
 static int
-consumer_invocation_txn(struct be_txn *t, void *arg, struct diag *d)
+consumer_own_txn(struct be_txn *t, void *arg, struct diag *d)
 {
 	const char *ndn = arg;
 	struct entry *e = NULL, *nw = NULL;
-	const char *cur;
-	char *p = NULL;
+	char *p = NULL, uri[300];
 	uint64_t pid = 0;
 	int rc = be_get_dn(t, ndn, &e);
 
 	if (rc != LDAP_SUCCESS)
 		return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
-	cur = entry_get_str(e, "invocationId");
-	if (cur != NULL && strcmp(cur, srv->invocation) == 0) {
+	consumer_own_uri(uri, sizeof(uri));
+	if (!consumer_own_stale(e, uri)) {
 		entry_free(e);
 		return LDAP_SUCCESS;
 	}
 	if ((nw = entry_dup(e)) == NULL || entry_set_str(nw, "invocationId",
-	    srv->invocation) != 0 || (p = dn_parent(e->ndn)) == NULL)
+	    srv->invocation) != 0 || entry_set_str(nw, "labeledURI", uri) != 0 ||
+	    (p = dn_parent(e->ndn)) == NULL)
 		rc = LDAP_NO_MEMORY;
 	else if ((rc = write_stamp_modify(t, e, nw, "", d)) == LDAP_SUCCESS &&
 	    (rc = be_dn2id(t, p, &pid)) == LDAP_SUCCESS)
@@ -551,29 +607,30 @@ consumer_invocation_txn(struct be_txn *t, void *arg, struct diag *d)
 	return rc;
 }
 
-/* This node's server object shows its current invocationId (a joining
- * node receives the object only with its first replication cycle). */
+/* This node's server object shows its current invocationId and its URI
+ * (a joining node receives the object only with its first replication
+ * cycle). */
 static void
-consumer_own_invocation(void)
+consumer_own_object(void)
 {
 	struct diag d;
-	char *ndn = NULL, *cur = NULL;
+	char *ndn = NULL, uri[300];
 	struct be_txn *t;
 	struct entry *e = NULL;
 	bool stale = false;
 
 	if (dn_normalize(srv->schema, srv->server_dn, &ndn) != LDAP_SUCCESS)
 		return;
+	consumer_own_uri(uri, sizeof(uri));
 	if (be_begin(srv->be, false, &t) == LDAP_SUCCESS) {
 		if (be_get_dn(t, ndn, &e) == LDAP_SUCCESS)
-			stale = (cur = (char *)entry_get_str(e, "invocationId")) == NULL ||
-			    strcmp(cur, srv->invocation) != 0;
+			stale = consumer_own_stale(e, uri);
 		be_abort(t);
 	}
 	entry_free(e);
 	diag_clear(&d);
-	if (stale && write_txn(consumer_invocation_txn, ndn, &d) != LDAP_SUCCESS)
-		log_warn("cannot update this node's invocationId: %s", d.text);
+	if (stale && write_txn(consumer_own_txn, ndn, &d) != LDAP_SUCCESS)
+		log_warn("cannot update this node's server object: %s", d.text);
 	free(ndn);
 }
 
@@ -581,7 +638,7 @@ static void *
 consumer_manager(void *unused)
 {
 	while (!cons.stop) {
-		consumer_own_invocation();
+		consumer_own_object();
 		consumer_sync();
 		consumer_sleep(NULL, 2);
 	}

@@ -14,7 +14,10 @@
  * (the invocationId the consumer believes this node has: when it is not
  * the current one, the mark means nothing here and nobody waits)
  *   pull response: SEQUENCE { hwm OCTET STRING, more BOOLEAN,
- *                             invocationId OCTET STRING, utdv OCTET STRING }
+ *                             invocationId OCTET STRING, utdv OCTET STRING,
+ *                             top OCTET STRING }
+ * (top: the highest USN this cycle covers, so a consumer catching up can
+ * say how far along it is)
  * (USNs travel as decimal strings: LDAP INTEGERs here are 32-bit.)
  */
 #include <errno.h>
@@ -345,16 +348,17 @@ static void
 supply_done(struct supply *s, struct diag *d)
 {
 	BerElement *ber = ber_alloc_t(LBER_USE_DER);
-	char hwm[24], *utdv = NULL;
+	char hwm[24], top[24], *utdv = NULL;
 	struct berval v;
 
 	snprintf(hwm, sizeof(hwm), "%" PRIu64, s->more ? s->last : s->top);
+	snprintf(top, sizeof(top), "%" PRIu64, s->top);
 	if (!s->more) {
 		utdv = s->utdv_text;
 		s->utdv_text = NULL;
 	}
-	if (ber == NULL || ber_printf(ber, "{sbss}", hwm, (ber_int_t)s->more,
-	    srv->invocation, utdv != NULL ? utdv : "") < 0 ||
+	if (ber == NULL || ber_printf(ber, "{sbsss}", hwm, (ber_int_t)s->more,
+	    srv->invocation, utdv != NULL ? utdv : "", top) < 0 ||
 	    ber_flatten2(ber, &v, 0) != 0)
 		result_search_done_control(s->op, d, NULL, NULL);
 	else

@@ -100,7 +100,7 @@ static int
 join_partner(struct join *j, const char *uri)
 {
 	char dn[2048], dn2[2100], cn[300], upn[300], sam[300], pw[300], sid[32],
-	    inv[64], member[2200], luri[400];
+	    inv[64], member[2200], luri[400], myluri[400];
 	char *vals[] = { member + strlen("member="), NULL };
 	LDAPMod mod = { LDAP_MOD_ADD, "member", { vals } }, *mods[] = { &mod, NULL };
 	int rc;
@@ -125,7 +125,8 @@ join_partner(struct join *j, const char *uri)
 	snprintf(inv, sizeof(inv), "invocationId=%s", srv->invocation);
 	snprintf(dn, sizeof(dn), "cn=%s,cn=Servers,cn=%s,cn=Sites,cn=Configuration,%s",
 	    srv->conf.node, j->site, j->nc);
-	const char *server[] = { "objectClass=vmwDirServer", cn, sid, inv,
+	snprintf(myluri, sizeof(myluri), "labeledURI=%s", j->myuri);
+	const char *server[] = { "objectClass=vmwDirServer", cn, sid, inv, myluri,
 	    "replInterval=60", "replPageSize=1000", NULL };
 	const char *container[] = { "objectClass=container", "cn=Replication Agreements", NULL };
 	if ((rc = join_add(j->ld, dn, server)) != LDAP_SUCCESS)
