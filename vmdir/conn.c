@@ -298,6 +298,34 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		conn_close(c);
 }
 
+/*
+ * Queues msg. On a plain connection with nothing queued the worker writes
+ * to the socket itself (what does not fit is queued), so a short answer
+ * costs no wake-up of the loop thread; the bufferevent lock keeps this
+ * ordered with the loop's own writes.
+ */
+static void
+conn_write_out(struct conn *c, const struct berval *msg)
+{
+	size_t off = 0;
+
+	if (c->tls) {
+		bufferevent_write(c->bev, msg->bv_val, msg->bv_len);
+		return;
+	}
+	bufferevent_lock(c->bev);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		ssize_t n = send(bufferevent_getfd(c->bev), msg->bv_val, msg->bv_len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			off = (size_t)n;
+	}
+	/* a failed send leaves it to the loop, which reports the error */
+	if (off < msg->bv_len)
+		bufferevent_write(c->bev, msg->bv_val + off, msg->bv_len - off);
+	bufferevent_unlock(c->bev);
+}
+
 int
 conn_send(struct conn *c, const struct berval *msg)
 {
@@ -310,8 +338,12 @@ conn_send(struct conn *c, const struct berval *msg)
 		pthread_mutex_unlock(&c->lock);
 		return -1;
 	}
-	bufferevent_write(c->bev, msg->bv_val, msg->bv_len);
+	conn_write_out(c, msg);
 	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) <= CONN_HIGH) {
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += srv->conf.write_timeout;
 	while (c->bev != NULL && evbuffer_get_length(out) > CONN_HIGH) {

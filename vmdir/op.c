@@ -52,6 +52,7 @@ op_free(struct op *o)
 	ber_memfree(o->cookie.bv_val);
 	ber_memfree(o->pull.bv_val);
 	free(o->bind_ndn);
+	free(o->out.bv_val);
 	free(o);
 }
 

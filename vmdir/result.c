@@ -10,6 +10,9 @@
 #include "log.h"
 
 #define OID_PAGED	"1.2.840.113556.1.4.319"
+/* Search entries wait in the op until this much is there or the result
+ * goes: a small answer leaves in one write. */
+#define RESULT_HOLD	(16 * 1024)
 
 ber_tag_t
 result_tag(ber_tag_t req)
@@ -26,13 +29,48 @@ result_tag(ber_tag_t req)
 	}
 }
 
+/*
+ * Sends msg after whatever the op holds; with last false, msg may be held
+ * too (up to RESULT_HOLD). Returns conn_send's answer (0 when held).
+ */
+static int
+result_out(struct op *o, const struct berval *msg, bool last)
+{
+	int rc;
+
+	if (o->out.bv_len + msg->bv_len <= RESULT_HOLD || (last && o->out.bv_len > 0)) {
+		if (o->out.bv_len + msg->bv_len > o->out_cap) {
+			size_t cap = o->out.bv_len + msg->bv_len;
+			char *p = realloc(o->out.bv_val, cap < RESULT_HOLD ? RESULT_HOLD : cap);
+			if (p == NULL)
+				return -1;
+			o->out.bv_val = p;
+			o->out_cap = cap < RESULT_HOLD ? RESULT_HOLD : cap;
+		}
+		memcpy(o->out.bv_val + o->out.bv_len, msg->bv_val, msg->bv_len);
+		o->out.bv_len += msg->bv_len;
+		if (!last)
+			return 0;
+		rc = conn_send(o->conn, &o->out);
+		o->out.bv_len = 0;
+		return rc;
+	}
+	if (o->out.bv_len > 0) {
+		rc = conn_send(o->conn, &o->out);
+		o->out.bv_len = 0;
+		if (rc != 0)
+			return rc;
+	}
+	return conn_send(o->conn, msg);
+}
+
 static void
 result_flush(struct op *o, BerElement *ber, const struct diag *d)
 {
 	struct berval bv;
 
 	if (ber_flatten2(ber, &bv, 0) == 0)
-		conn_send(o->conn, &bv);
+		result_out(o, &bv, true);
 	ber_free(ber, 1);
 	log_info("conn=%llu op=%d RESULT err=%d%s%s", (unsigned long long)o->conn->id,
 	    o->num, d->rc, d->text[0] ? " text=" : "", d->text);
@@ -159,7 +197,7 @@ result_entry(struct op *o, const struct entry *e, bool types_only)
 	}
 	if (ber_printf(ber, "N}N}N}") < 0 || ber_flatten2(ber, &bv, 0) != 0)
 		goto done;
-	rc = conn_send(o->conn, &bv);
+	rc = result_out(o, &bv, false);
 done:
 	ber_free(ber, 1);
 	return rc;

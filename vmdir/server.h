@@ -155,6 +155,9 @@ struct op {
 					 * owned (ber_memfree); bv_val NULL if absent */
 	char		*bind_ndn;	/* identity when the op started */
 	bool		 admin;
+	struct berval	 out;		/* search entries not sent yet (sent
+					 * with the next one or the result) */
+	size_t		 out_cap;
 };
 
 /* Decodes one framed message and runs it; takes ownership of pdu. */

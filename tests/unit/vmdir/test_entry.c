@@ -165,7 +165,7 @@ test_codec(void)
 			mut[j] = (unsigned char)rand();
 		if (n >= 2) {
 			mut[0] = 'T';
-			mut[1] = 1;
+			mut[1] = (unsigned char)(1 + i % 2);
 		}
 		entry_free(entry_decode(mut, n));
 	}
@@ -183,6 +183,106 @@ test_codec(void)
 	free(vbuf);
 	entry_free(d);
 	entry_free(e);
+}
+
+/* attributeMetaData values are packed in the stored form and come back
+ * byte for byte; values that would not format back the same stay as
+ * they are. */
+static void
+test_codec_meta(void)
+{
+	static const char *vals[] = {
+		"cn:524:1:7dfd855d-bf27-4045-9e3a-8de06e001bd6:20261125133029.346:524",
+		"sn:524:1:7dfd855d-bf27-4045-9e3a-8de06e001bd6:20261125133029.346:524",
+		"description:900:3:0a1b2c3d-0000-4fff-8abc-ffffffffffff:20261125140000.001:17",
+		"objectclass:524:1:7dfd855d-bf27-4045-9e3a-8de06e001bd6:20261125133029.346:524",
+		"mail:18446744073709551615:2:7DFD855D-BF27-4045-9E3A-8DE06E001BD6:20261125133029.346:1",
+		"uid:01:1:7dfd855d-bf27-4045-9e3a-8de06e001bd6:20261125133029.346:1",
+		"not metadata at all",
+		"",
+	};
+	struct entry *e = entry_new("CN=Mixed Case,dc=com", "cn=mixed case,dc=com"), *d;
+	size_t n = sizeof(vals) / sizeof(vals[0]), text = 0, len, i, bad = 0;
+	void *buf;
+
+	entry_add_str(e, "cn", "Mixed Case");
+	for (i = 0; i < n; i++) {
+		entry_add_value(e, "attributeMetaData", vals[i], strlen(vals[i]));
+		text += strlen(vals[i]);
+	}
+	is_int(entry_encode(e, &buf, &len), LDAP_SUCCESS, "encode with metadata");
+	d = entry_decode(buf, len);
+	ok(d != NULL && same_entry(e, d), "metadata round trip, byte for byte");
+	entry_free(d);
+	for (i = 0; i < len; i++) {
+		if ((d = entry_decode(buf, i)) != NULL)
+			bad++;
+		entry_free(d);
+	}
+	is_int(bad, 0, "every truncation of a packed entry rejected");
+	for (i = 0; i < len; i++) {
+		unsigned char *mut = malloc(len);
+		if (mut == NULL)
+			abort();
+		memcpy(mut, buf, len);
+		mut[i] ^= 0x5a;
+		entry_free(entry_decode(mut, len));
+		free(mut);
+	}
+	ok(1, "bit flips in packed metadata survived");
+	free(buf);
+	entry_free(e);
+
+	/* canonical values (the first four) take far less room than their text */
+	e = entry_new("cn=x,dc=com", "cn=x,dc=com");
+	for (i = 0, text = 0; i < 4; i++) {
+		entry_add_value(e, "attributeMetaData", vals[i], strlen(vals[i]));
+		text += strlen(vals[i]);
+	}
+	is_int(entry_encode(e, &buf, &len), LDAP_SUCCESS, "encode canonical metadata");
+	ok(len * 5 < text * 3, "metadata packed (%zu bytes stored for %zu of text)", len, text);
+	d = entry_decode(buf, len);
+	ok(d != NULL && same_entry(e, d), "canonical metadata round trip");
+	entry_free(d);
+	free(buf);
+	entry_free(e);
+
+	/* an ndn that is not the lower-cased dn is stored as it is */
+	e = entry_new("cn=A  B,dc=com", "cn=a b,dc=com");
+	entry_add_str(e, "cn", "A  B");
+	is_int(entry_encode(e, &buf, &len), LDAP_SUCCESS, "encode with its own ndn");
+	d = entry_decode(buf, len);
+	ok(d != NULL && same_entry(e, d), "own ndn round trip");
+	entry_free(d);
+	free(buf);
+	entry_free(e);
+}
+
+/* Entries written by version 1 (uint32 lengths, nothing packed) still read. */
+static void
+test_codec_v1(void)
+{
+	static const unsigned char v1[] = {
+		'T', 1,
+		6, 0, 0, 0, 'c', 'n', '=', 'O', 'l', 'd',
+		6, 0, 0, 0, 'c', 'n', '=', 'o', 'l', 'd',
+		1, 0, 0, 0,
+		17, 0, 0, 0, 'a', 't', 't', 'r', 'i', 'b', 'u', 't', 'e',
+		'M', 'e', 't', 'a', 'D', 'a', 't', 'a',
+		2, 0, 0, 0,
+		3, 0, 0, 0, 'x', ':', 'y',
+		0, 0, 0, 0,
+	};
+	struct entry *d = entry_decode(v1, sizeof(v1));
+
+	ok(d != NULL, "a version 1 entry decodes");
+	ok(d != NULL && strcmp(d->dn, "cn=Old") == 0 && strcmp(d->ndn, "cn=old") == 0,
+	    "version 1 dn and ndn");
+	ok(d != NULL && d->nattrs == 1 && d->attrs[0].nvals == 2 &&
+	    strcmp(d->attrs[0].vals[0].bv_val, "x:y") == 0 && d->attrs[0].vals[1].bv_len == 0,
+	    "version 1 values as stored");
+	entry_free(d);
+	ok(entry_decode(v1, sizeof(v1) - 1) == NULL, "truncated version 1 rejected");
 }
 
 static void
@@ -240,6 +340,8 @@ main(void)
 {
 	test_values();
 	test_codec();
+	test_codec_meta();
+	test_codec_v1();
 	test_idset();
 	return tap_done();
 }
