@@ -72,7 +72,10 @@ conf_defaults(struct conf *c)
 	c->domain = strdup("vsphere.local");
 	c->site = strdup("Default-First-Site");
 	c->node = strdup(host);
-	c->threads = 8;
+	/* one per CPU: more only contend for the same locks (replication
+	 * pulls have their own threads) */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	c->threads = ncpu < 2 ? 2 : ncpu > 64 ? 64 : (int)ncpu;
 	c->max_pdu = 4 << 20;
 	c->idle_timeout = 3600;
 	c->write_timeout = 60;

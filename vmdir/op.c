@@ -201,7 +201,8 @@ op_submit(struct op *o)
 	if (o->tag == LDAP_REQ_BIND)
 		c->binding = true;
 	pthread_mutex_unlock(&c->lock);
-	if (o->limit || srv->stopping || workq_push(op_run, o) != 0) {
+	if (o->limit || srv->stopping || (o->pull.bv_val != NULL ?
+	    workq_push_repl(op_run, o) : workq_push(op_run, o)) != 0) {
 		result_error(o, result_tag(o->tag), LDAP_BUSY,
 		    srv->stopping ? "server is shutting down" : "too many operations queued");
 		if (o->tag == LDAP_REQ_BIND) {

@@ -33,7 +33,7 @@ struct conf {
 	char		*domain;	/* vsphere.local */
 	char		*site;		/* Default-First-Site */
 	char		*node;		/* this node's name (host name) */
-	int		 threads;	/* worker threads */
+	int		 threads;	/* worker threads (default: one per CPU) */
 	size_t		 max_pdu;	/* largest request accepted, bytes */
 	int		 idle_timeout;	/* seconds; 0 = none */
 	int		 write_timeout;	/* seconds a client may leave output unread */
@@ -204,6 +204,8 @@ int	workq_start(int threads);
 /* Queues fn(arg); -1 if the queue is full (caller answers busy). Without
  * worker threads (workq_start not called) fn runs at once. */
 int	workq_push(void (*fn)(void *), void *arg);
+/* Same on the replication pool (pull requests, which may wait long). */
+int	workq_push_repl(void (*fn)(void *), void *arg);
 /* True when nothing is queued or running. */
 bool	workq_idle(void);
 void	workq_stop(void);
