@@ -109,6 +109,15 @@ consumer_connect(const char *uri)
 	}
 	rc = ldap_sasl_bind_s(ld, cons.machine_dn, LDAP_SASL_SIMPLE, &cred, NULL,
 	    NULL, NULL);
+	if ((rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) &&
+	    strncasecmp(uri, "ldaps://", 8) == 0) {
+		char why[512];
+		repl_tls_why(uri, why, sizeof(why));
+		log_warn("replication: cannot connect to %s: %s (%s)", uri,
+		    ldap_err2string(rc), why);
+		ldap_unbind_ext_s(ld, NULL, NULL);
+		return NULL;
+	}
 	if (rc != LDAP_SUCCESS) {
 		log_warn("replication: cannot bind to %s as %s: %s", uri,
 		    cons.machine_dn, ldap_err2string(rc));
@@ -544,15 +553,19 @@ consumer_sync(void)
 	free(uris);
 }
 
-/* The URI partners reach this node at, as its server object records it
- * (labeledURI): the LDAP port, else the LDAPS one; a wildcard listen
+/* The URIs partners reach this node at, as its server object records
+ * them (labeledURI): LDAP and, when enabled, LDAPS; a wildcard listen
  * address gives the host name. */
+struct own_uris {
+	char	ldap[300], ldaps[300];
+};
+
 static void
-consumer_own_uri(char *buf, size_t len)
+consumer_own_uris(struct own_uris *u)
 {
 	const struct conf *c = &srv->conf;
 	char host[256];
-	const char *h = c->listen;
+	const char *h = c->listen, *fmt;
 
 	if (h == NULL || *h == '\0' || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0) {
 		if (gethostname(host, sizeof(host)) != 0)
@@ -560,22 +573,30 @@ consumer_own_uri(char *buf, size_t len)
 		host[sizeof(host) - 1] = '\0';
 		h = host;
 	}
+	u->ldap[0] = u->ldaps[0] = '\0';
+	fmt = strchr(h, ':') ? "%s[%s]:%d" : "%s%s:%d";
 	if (c->port > 0)
-		snprintf(buf, len, strchr(h, ':') ? "ldap://[%s]:%d" : "ldap://%s:%d", h, c->port);
-	else
-		snprintf(buf, len, strchr(h, ':') ? "ldaps://[%s]:%d" : "ldaps://%s:%d", h,
-		    c->ldaps_port);
+		snprintf(u->ldap, sizeof(u->ldap), fmt, "ldap://", h, c->port);
+	if (c->ldaps_port > 0)
+		snprintf(u->ldaps, sizeof(u->ldaps), fmt, "ldaps://", h, c->ldaps_port);
 }
 
-/* True when e (this node's server object) does not show uri and the
+/* True when e (this node's server object) does not show the URIs and the
  * current invocationId. */
 static bool
-consumer_own_stale(const struct entry *e, const char *uri)
+consumer_own_stale(const struct entry *e, const struct own_uris *u)
 {
-	const char *inv = entry_get_str(e, "invocationId"), *u = entry_get_str(e, "labeledURI");
+	const char *inv = entry_get_str(e, "invocationId");
+	const struct attr *a = entry_attr(e, "labeledURI");
+	size_t want = (u->ldap[0] != '\0') + (u->ldaps[0] != '\0'), have = 0;
 
-	return inv == NULL || strcmp(inv, srv->invocation) != 0 || u == NULL ||
-	    strcmp(u, uri) != 0;
+	if (inv == NULL || strcmp(inv, srv->invocation) != 0)
+		return true;
+	for (size_t i = 0; a != NULL && i < a->nvals; i++)
+		if (strcmp(a->vals[i].bv_val, u->ldap) == 0 ||
+		    strcmp(a->vals[i].bv_val, u->ldaps) == 0)
+			have++;
+	return have != want || (a != NULL ? a->nvals : 0) != want;
 }
 
 static int
@@ -583,22 +604,29 @@ consumer_own_txn(struct be_txn *t, void *arg, struct diag *d)
 {
 	const char *ndn = arg;
 	struct entry *e = NULL, *nw = NULL;
-	char *p = NULL, uri[300];
+	char *p = NULL;
+	struct own_uris u;
 	uint64_t pid = 0;
 	int rc = be_get_dn(t, ndn, &e);
 
 	if (rc != LDAP_SUCCESS)
 		return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
-	consumer_own_uri(uri, sizeof(uri));
-	if (!consumer_own_stale(e, uri)) {
+	consumer_own_uris(&u);
+	if (!consumer_own_stale(e, &u)) {
 		entry_free(e);
 		return LDAP_SUCCESS;
 	}
 	if ((nw = entry_dup(e)) == NULL || entry_set_str(nw, "invocationId",
-	    srv->invocation) != 0 || entry_set_str(nw, "labeledURI", uri) != 0 ||
-	    (p = dn_parent(e->ndn)) == NULL)
+	    srv->invocation) != 0)
 		rc = LDAP_NO_MEMORY;
-	else if ((rc = write_stamp_modify(t, e, nw, "", d)) == LDAP_SUCCESS &&
+	else {
+		entry_del_attr(nw, "labeledURI");
+		if ((u.ldap[0] != '\0' && entry_add_str(nw, "labeledURI", u.ldap) != 0) ||
+		    (u.ldaps[0] != '\0' && entry_add_str(nw, "labeledURI", u.ldaps) != 0) ||
+		    (p = dn_parent(e->ndn)) == NULL)
+			rc = LDAP_NO_MEMORY;
+	}
+	if (rc == LDAP_SUCCESS && (rc = write_stamp_modify(t, e, nw, "", d)) == LDAP_SUCCESS &&
 	    (rc = be_dn2id(t, p, &pid)) == LDAP_SUCCESS)
 		rc = be_update(t, e, nw, pid);
 	free(p);
@@ -607,24 +635,25 @@ consumer_own_txn(struct be_txn *t, void *arg, struct diag *d)
 	return rc;
 }
 
-/* This node's server object shows its current invocationId and its URI
+/* This node's server object shows its current invocationId and URIs
  * (a joining node receives the object only with its first replication
  * cycle). */
 static void
 consumer_own_object(void)
 {
 	struct diag d;
-	char *ndn = NULL, uri[300];
+	char *ndn = NULL;
+	struct own_uris u;
 	struct be_txn *t;
 	struct entry *e = NULL;
 	bool stale = false;
 
 	if (dn_normalize(srv->schema, srv->server_dn, &ndn) != LDAP_SUCCESS)
 		return;
-	consumer_own_uri(uri, sizeof(uri));
+	consumer_own_uris(&u);
 	if (be_begin(srv->be, false, &t) == LDAP_SUCCESS) {
 		if (be_get_dn(t, ndn, &e) == LDAP_SUCCESS)
-			stale = consumer_own_stale(e, uri);
+			stale = consumer_own_stale(e, &u);
 		be_abort(t);
 	}
 	entry_free(e);

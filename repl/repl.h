@@ -134,4 +134,7 @@ bool		 repl_add_add_keeps(const struct attr_meta *entrydn_a,
 		    const char *guid_a, const struct attr_meta *entrydn_b,
 		    const char *guid_b);
 
+/* tlsprobe.c: why the ldaps:// partner uri cannot be reached, in why. */
+void		 repl_tls_why(const char *uri, char *why, size_t len);
+
 #endif /* REPL_H */

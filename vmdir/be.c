@@ -485,6 +485,34 @@ be_consistent(struct be *be, int (*fn)(void *), void *arg)
 	return rc;
 }
 
+/* Per thread: commits leave the flush to a later be_flush. */
+static _Thread_local bool be_tl_defer, be_tl_unflushed;
+
+void
+be_defer_durability(bool on)
+{
+	be_tl_defer = on;
+}
+
+bool
+be_take_unflushed(void)
+{
+	bool was = be_tl_unflushed;
+
+	be_tl_unflushed = false;
+	return was;
+}
+
+int
+be_flush(struct be *be)
+{
+	int err;
+
+	if (!be->nosync && (err = be->env->log_flush(be->env, NULL)) != 0)
+		return be_error(err, "log flush");
+	return LDAP_SUCCESS;
+}
+
 int
 be_commit(struct be_txn *t)
 {
@@ -506,17 +534,18 @@ be_commit(struct be_txn *t)
 	free(t);
 	if (err != 0)
 		return be_error(err, "commit");
-	if (!write)
+	if (!write || be->nosync)
 		return LDAP_SUCCESS;
+	if (be_tl_defer) {
+		be_tl_unflushed = true;
+		return LDAP_SUCCESS;
+	}
 	/*
 	 * Committing without sync releases the locks at once; the flush
 	 * then writes every commit record buffered so far, so writers that
 	 * commit together share one fsync.
 	 */
-	if (!be->nosync && (err = be->env->log_flush(be->env, NULL)) != 0)
-		return be_error(err, "log flush");
-
-	return LDAP_SUCCESS;
+	return be_flush(be);
 }
 
 void

@@ -287,7 +287,7 @@ main_purge_tick(evutil_socket_t fd, short what, void *arg)
 static void
 main_stop_check(evutil_socket_t fd, short what, void *arg)
 {
-	if (workq_idle())
+	if (workq_idle() && durable_idle())
 		event_base_loopexit(srv->base, NULL);
 }
 
@@ -445,8 +445,8 @@ main_serve(void)
 		event_add(sev[i], NULL);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (workq_start(srv->conf.threads) != 0 || repl_start() != 0 ||
-	    main_pidfile() != 0)
+	if (workq_start(srv->conf.threads) != 0 || durable_start() != 0 ||
+	    repl_start() != 0 || main_pidfile() != 0)
 		return 1;
 	srv->started = time(NULL);
 	{
@@ -461,6 +461,7 @@ main_serve(void)
 	event_base_dispatch(srv->base);
 	repl_stop();
 	workq_stop();
+	durable_stop();
 	conn_shutdown();
 	for (size_t i = 0; i < 4; i++)
 		event_free(sev[i]);

@@ -171,11 +171,23 @@ op_run(void *arg)
 	void (*fn)(struct op *) = op_handler(o->tag);
 	bool bind = o->tag == LDAP_REQ_BIND;
 
+	/* writes answer through the log flusher instead of waiting for
+	 * the disk here */
+	bool defer = o->tag == LDAP_REQ_ADD || o->tag == LDAP_REQ_MODIFY ||
+	    o->tag == LDAP_REQ_DELETE || o->tag == LDAP_REQ_MODDN ||
+	    o->tag == LDAP_REQ_EXTENDED;
+
 	if (o->abandoned)
 		log_info("conn=%llu op=%d ABANDONED before start",
 		    (unsigned long long)c->id, o->num);
-	else
+	else {
+		be_defer_durability(defer);
 		fn(o);
+		be_defer_durability(false);
+		/* a commit whose answer was not handed over: flush it here */
+		if (be_take_unflushed())
+			be_flush(srv->be);
+	}
 	conn_ref(c);
 	op_free(o);
 	if (bind)

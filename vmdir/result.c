@@ -38,6 +38,17 @@ result_out(struct op *o, const struct berval *msg, bool last)
 {
 	int rc;
 
+	/* a write committed without waiting for the disk: the flusher
+	 * answers once it is there */
+	if (last && be_take_unflushed()) {
+		if (o->out.bv_len == 0)
+			return durable_send(o->conn, msg, o->msgid, result_tag(o->tag));
+		if ((rc = conn_send(o->conn, &o->out)) == 0)
+			rc = durable_send(o->conn, msg, o->msgid, result_tag(o->tag));
+		o->out.bv_len = 0;
+		return rc;
+	}
+
 	if (o->out.bv_len + msg->bv_len <= RESULT_HOLD || (last && o->out.bv_len > 0)) {
 		if (o->out.bv_len + msg->bv_len > o->out_cap) {
 			size_t cap = o->out.bv_len + msg->bv_len;

@@ -198,6 +198,17 @@ void	result_bind(struct op *o, const struct diag *d);
 /* The tag of the response to a request tag. */
 ber_tag_t result_tag(ber_tag_t req);
 
+/* durable.c: answers to writes, sent once the log is flushed */
+
+int	durable_start(void);
+/* Sends msg (the final answer to request msgid, whose response tag is
+ * tag) once every commit so far is on disk; 0 or -1. */
+int	durable_send(struct conn *c, const struct berval *msg, ber_int_t msgid,
+	    ber_tag_t tag);
+/* True when no answer waits. */
+bool	durable_idle(void);
+void	durable_stop(void);
+
 /* workq.c: worker threads that run operations off the event loop */
 
 int	workq_start(int threads);

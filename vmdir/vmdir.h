@@ -280,9 +280,17 @@ void		 be_close(struct be *be);
 int		 be_begin(struct be *be, bool write, struct be_txn **out);
 /* On LDAP_SUCCESS the transaction is durable (unless nosync): commit is
  * grouped: locks are released at commit and the log is flushed before
- * return, so concurrent writers share one fsync. */
+ * return, so concurrent writers share one fsync. A thread that deferred
+ * durability (be_defer_durability) gets its commits back before the
+ * flush: it must hand its answer to whoever flushes (be_flush) first. */
 int		 be_commit(struct be_txn *t);
 void		 be_abort(struct be_txn *t);	/* accepts NULL */
+/* This thread's commits skip the log flush (on) or flush again (off). */
+void		 be_defer_durability(bool on);
+/* Whether this thread committed without a flush since it last asked. */
+bool		 be_take_unflushed(void);
+/* Makes every commit so far durable; LDAP code. */
+int		 be_flush(struct be *be);
 
 /* Lookups. *out is caller-freed. LDAP_NO_SUCH_OBJECT if absent. */
 int		 be_get_dn(struct be_txn *t, const char *ndn, struct entry **out);

@@ -99,6 +99,10 @@ tool_parse_hostport(const char *arg, int defport, char **host, int *port)
 
 	if (strncasecmp(h, "ldap://", 7) == 0)
 		h += 7;
+	else if (strncasecmp(h, "ldaps://", 8) == 0) {
+		h += 8;
+		defport = 636;
+	}
 	len = strcspn(h, "/");
 	if (h[0] == '[') {
 		if ((end = memchr(h, ']', len)) == NULL)

@@ -39,9 +39,10 @@ char	*tool_xasprintf(const char *fmt, ...)
 #define xasprintf	tool_xasprintf
 
 /*
- * Splits "host", "host:port", "[v6]:port" or "ldap://host:port[/]" into
- * *host (caller frees) and *port (defport when absent). Returns false on
- * a malformed port or empty host.
+ * Splits "host", "host:port", "[v6]:port", "ldap://host:port[/]" or
+ * "ldaps://host:port[/]" into *host (caller frees) and *port (defport
+ * when absent; 636 for ldaps://). Returns false on a malformed port or
+ * empty host.
  */
 bool	 tool_parse_hostport(const char *arg, int defport, char **host, int *port);
 /* Parses a decimal TCP port (1-65535). */

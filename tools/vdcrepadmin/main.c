@@ -78,15 +78,17 @@ repadmin_fail_ld(LDAP *ld, int rc)
 }
 
 int
-repadmin_node_open(struct repadmin_opts *o, const char *host, int port,
+repadmin_node_open_uri(struct repadmin_opts *o, const char *uri,
     struct repadmin_node *n, char **msg)
 {
 	int rc;
 
 	memset(n, 0, sizeof(*n));
-	n->host = xstrdup(host);
-	n->port = port;
-	n->uri = tool_uri(host, port);
+	if (!tool_parse_hostport(uri, TOOL_DEFAULT_PORT, &n->host, &n->port)) {
+		*msg = xasprintf("malformed URI %s", uri);
+		return LDAP_PARAM_ERROR;
+	}
+	n->uri = xstrdup(uri);
 	if ((rc = tool_connect(n->uri, o->user, o->pw, &n->ld, msg)) != LDAP_SUCCESS)
 		return rc;
 	if ((rc = tool_rootdse_read(n->ld, &n->dse)) != LDAP_SUCCESS) {
@@ -99,6 +101,17 @@ repadmin_node_open(struct repadmin_opts *o, const char *host, int port,
 		return LDAP_OTHER;
 	}
 	return LDAP_SUCCESS;
+}
+
+int
+repadmin_node_open(struct repadmin_opts *o, const char *host, int port,
+    struct repadmin_node *n, char **msg)
+{
+	char *uri = tool_uri(host, port);
+	int rc = repadmin_node_open_uri(o, uri, n, msg);
+
+	free(uri);
+	return rc;
 }
 
 void

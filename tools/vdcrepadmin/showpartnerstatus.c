@@ -29,7 +29,7 @@ struct pstatus_uris {
 };
 
 struct pstatus_back {
-	const char	*my_uri;
+	const struct pstatus_uris *mine;	/* where partners reach this node */
 	bool		 found;
 	char		*hw;
 };
@@ -40,16 +40,32 @@ struct pstatus_scan {
 	uint64_t		 behind;
 };
 
+static void
+pstatus_add_uri(struct pstatus_uris *u, char *uri)
+{
+	u->v = xrealloc(u->v, (u->n + 1) * sizeof(*u->v));
+	u->v[u->n++] = uri;
+}
+
 static int
 pstatus_collect_uri(LDAP *ld, LDAPMessage *e, void *arg)
 {
-	struct pstatus_uris *u = arg;
 	char *uri = tool_value(ld, e, "labeledURI");
 
-	if (uri == NULL)
-		return 0;
-	u->v = xrealloc(u->v, (u->n + 1) * sizeof(*u->v));
-	u->v[u->n++] = uri;
+	if (uri != NULL)
+		pstatus_add_uri(arg, uri);
+	return 0;
+}
+
+/* Every labeledURI value (a server object records LDAP and LDAPS). */
+static int
+pstatus_collect_uris(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	char **v = tool_values(ld, e, "labeledURI");
+
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		pstatus_add_uri(arg, xstrdup(v[i]));
+	tool_values_free(v);
 	return 0;
 }
 
@@ -60,7 +76,11 @@ pstatus_back_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	struct pstatus_back *b = arg;
 	char *uri = tool_value(ld, e, "labeledURI");
 
-	if (uri != NULL && tool_same_server(uri, b->my_uri)) {
+	bool same = false;
+
+	for (size_t i = 0; uri != NULL && i < b->mine->n && !same; i++)
+		same = tool_same_server(uri, b->mine->v[i]);
+	if (same) {
 		b->found = true;
 		b->hw = tool_value(ld, e, "lastLocalUsnProcessed");
 		free(uri);
@@ -102,11 +122,11 @@ pstatus_scan_entry(LDAP *ld, LDAPMessage *e, void *arg)
 /* Fills ps for the partner at ps->uri; returns an LDAP code for failures on my side. */
 static int
 pstatus_partner(struct repadmin_opts *o, struct repadmin_node *me,
-    struct pstatus *ps)
+    const struct pstatus_uris *mine, struct pstatus *ps)
 {
 	char *back_attrs[] = { "labeledURI", "lastLocalUsnProcessed", NULL };
 	char *scan_attrs[] = { "uSNChanged", "attributeMetaData", NULL };
-	struct pstatus_back back = { .my_uri = me->uri };
+	struct pstatus_back back = { .mine = mine };
 	struct pstatus_scan scan;
 	struct repadmin_node p;
 	struct tool_utdv utdv;
@@ -119,8 +139,9 @@ pstatus_partner(struct repadmin_opts *o, struct repadmin_node *me,
 		return LDAP_SUCCESS;
 	}
 	ps->name = tool_hostname(host, port);
-	rc = repadmin_node_open(o, host, port, &p, &msg);
 	free(host);
+	/* as replication reaches it: ldap:// or ldaps:// */
+	rc = repadmin_node_open_uri(o, ps->uri, &p, &msg);
 	if (rc != LDAP_SUCCESS) {
 		ps->why = msg;
 		repadmin_node_close(&p);
@@ -202,7 +223,7 @@ static int
 showpartnerstatus_run(struct repadmin_opts *o)
 {
 	char *attrs[] = { "labeledURI", NULL };
-	struct pstatus_uris uris = { 0, NULL };
+	struct pstatus_uris uris = { 0, NULL }, mine = { 0, NULL };
 	struct repadmin_node me;
 	struct pstatus ps;
 	json_t *arr = NULL;
@@ -220,12 +241,17 @@ showpartnerstatus_run(struct repadmin_opts *o)
 		ret = repadmin_fail_ld(me.ld, rc);
 		goto out;
 	}
+	/* partners may reach this node at any URI its server object records
+	 * (LDAP, LDAPS), or at the one we came in by */
+	pstatus_add_uri(&mine, xstrdup(me.uri));
+	tool_search(me.ld, me.dse.server_name, LDAP_SCOPE_BASE, "(objectClass=*)", attrs,
+	    pstatus_collect_uris, &mine);
 	if (o->json)
 		arr = json_array();
 	for (i = 0; i < uris.n; i++) {
 		memset(&ps, 0, sizeof(ps));
 		ps.uri = uris.v[i];
-		rc = pstatus_partner(o, &me, &ps);
+		rc = pstatus_partner(o, &me, &mine, &ps);
 		if (rc != LDAP_SUCCESS) {
 			ret = repadmin_fail_ld(me.ld, rc);
 			free(ps.name);
@@ -247,6 +273,9 @@ out:
 	for (i = 0; i < uris.n; i++)
 		free(uris.v[i]);
 	free(uris.v);
+	for (i = 0; i < mine.n; i++)
+		free(mine.v[i]);
+	free(mine.v);
 	repadmin_node_close(&me);
 	return ret;
 }

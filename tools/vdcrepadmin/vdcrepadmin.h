@@ -51,6 +51,10 @@ int	 repadmin_fail_ld(LDAP *ld, int rc);
  */
 int	 repadmin_node_open(struct repadmin_opts *o, const char *host, int port,
 	    struct repadmin_node *n, char **msg);
+/* Same for an ldap:// or ldaps:// URI (TLS trust from libldap's settings:
+ * LDAPTLS_CACERT, ldap.conf). */
+int	 repadmin_node_open_uri(struct repadmin_opts *o, const char *uri,
+	    struct repadmin_node *n, char **msg);
 void	 repadmin_node_close(struct repadmin_node *n);
 /* Opens -h, printing the failure; returns TOOL_EXIT_*. */
 int	 repadmin_open_main(struct repadmin_opts *o, struct repadmin_node *n);
