@@ -446,7 +446,15 @@ consumer_main(void *arg)
 			p.utdv = NULL;
 		}
 		diag_clear(&d);
-		if (write_txn(page_txn, &p, &d) != LDAP_SUCCESS)
+		/* A page need not reach the disk before the next pull: lost in
+		 * a crash, it is lost with the mark that covers it, and pulled
+		 * again. The log flusher writes it soon after. */
+		be_defer_durability(true);
+		rc = write_txn(page_txn, &p, &d);
+		be_defer_durability(false);
+		if (be_take_unflushed())
+			durable_send(NULL, NULL, 0, 0);
+		if (rc != LDAP_SUCCESS)
 			log_error("replication from %s: cannot store page: %s", a->uri, d.text);
 		else if (p.n > 0)
 			consumer_progress(a, &p);

@@ -69,11 +69,14 @@ durable_main(void *unused)
 			    ldap_err2string(rc));
 		for (; batch != NULL; batch = next) {
 			next = batch->next;
-			if (rc == LDAP_SUCCESS)
+			if (batch->conn == NULL)
+				;	/* a flush request only */
+			else if (rc == LDAP_SUCCESS)
 				conn_send(batch->conn, &batch->msg);
 			else
 				durable_fail(batch);
-			conn_unref(batch->conn);
+			if (batch->conn != NULL)
+				conn_unref(batch->conn);
 			free(batch->msg.bv_val);
 			free(batch);
 		}
@@ -101,6 +104,19 @@ durable_send(struct conn *c, const struct berval *msg, ber_int_t msgid, ber_tag_
 {
 	struct durable_item *it = calloc(1, sizeof(*it));
 
+	if (c == NULL) {
+		/* only a flush, soon: nobody waits for an answer */
+		if (it == NULL || !dq.running) {
+			free(it);
+			return be_flush(srv->be) == LDAP_SUCCESS ? 0 : -1;
+		}
+		pthread_mutex_lock(&dq.lock);
+		*dq.tail = it;
+		dq.tail = &it->next;
+		pthread_cond_signal(&dq.cond);
+		pthread_mutex_unlock(&dq.lock);
+		return 0;
+	}
 	if (it == NULL || (it->msg.bv_val = malloc(msg->bv_len)) == NULL) {
 		free(it);
 		/* cannot queue: make it durable here, then answer */

@@ -202,7 +202,8 @@ ber_tag_t result_tag(ber_tag_t req);
 
 int	durable_start(void);
 /* Sends msg (the final answer to request msgid, whose response tag is
- * tag) once every commit so far is on disk; 0 or -1. */
+ * tag) once every commit so far is on disk; 0 or -1. With c NULL, only
+ * has the log flushed soon. */
 int	durable_send(struct conn *c, const struct berval *msg, ber_int_t msgid,
 	    ber_tag_t tag);
 /* True when no answer waits. */
