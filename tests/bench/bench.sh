@@ -37,7 +37,6 @@ ENTRIES=${BENCH_ENTRIES:-10000} ROUNDS=${BENCH_ROUNDS:-3} SAMPLES=${BENCH_SAMPLE
 ADD_THREADS=4 SEARCH_THREADS=8 JSON="" KEEP=0 INSTALL=0
 SLAPD_PORT=${SLAPD_PORT:-13890} TRELLIS_PORT=${TRELLIS_PORT:-13891}
 PASS=${BENCH_PASSWORD:-Bench-Passw0rd!}
-TRELLIS_IMPL=${BENCH_TRELLIS:-vmdird}
 SUFFIX="dc=vsphere,dc=local" USERS="cn=Users,dc=vsphere,dc=local"
 ADMIN="cn=Administrator,cn=Users,dc=vsphere,dc=local"
 HOST=127.0.0.1
@@ -63,60 +62,8 @@ for v in ENTRIES ROUNDS SAMPLES ADD_THREADS SEARCH_THREADS; do
 done
 [ "$ENTRIES" -le 999999 ] || { echo "bench.sh: at most 999999 entries (cn=XXXXXX)" >&2; exit 2; }
 
-log() { echo "[bench $(date +%T)] $*" >&2; }
-die() { echo "bench.sh: $*" >&2; exit 1; }
-
-# --- prerequisites --------------------------------------------------------
-SLAPD=/usr/sbin/slapd SLAPADD=/usr/sbin/slapadd
-missing=()
-[ -x "$SLAPD" ] && [ -x "$SLAPADD" ] || missing+=(slapd)
-command -v ldclt >/dev/null || missing+=(389-ds-base)
-command -v ldapsearch >/dev/null || missing+=(ldap-utils)
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$INSTALL" = 1 ] && [ "$(id -u)" = 0 ]; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" </dev/null
-    else
-        die "missing tools; install with: apt-get install -y ${missing[*]} (or rerun as root with --install)"
-    fi
-fi
-if [ "$TRELLIS_IMPL" = vmdird ]; then
-    VMDIRD=${VMDIRD:-${top_builddir:+$top_builddir/vmdird}}
-    if [ -z "$VMDIRD" ]; then   # ./vmdird, else the tree this script lives in
-        VMDIRD=./vmdird; [ -x "$VMDIRD" ] || VMDIRD=$(dirname "$0")/../../vmdird
-    fi
-    [ -x "$VMDIRD" ] || die "vmdird not found at '$VMDIRD' (set VMDIRD=, or BENCH_TRELLIS=slapd to test the harness)"
-    VMDIRD=$(cd "$(dirname "$VMDIRD")" && pwd)/$(basename "$VMDIRD")
-elif [ "$TRELLIS_IMPL" != slapd ]; then
-    die "BENCH_TRELLIS must be vmdird or slapd"
-fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/trellis-bench.XXXXXX")
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
-    if [ "$KEEP" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-stop_pid() {   # SIGTERM, wait up to 15 s, then SIGKILL
-    local p=$1
-    kill -0 "$p" 2>/dev/null || return 0
-    kill -TERM "$p" 2>/dev/null || true
-    for _ in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$p" 2>/dev/null; then log "pid $p ignored SIGTERM, killing"; kill -KILL "$p" 2>/dev/null || true; fi
-    wait "$p" 2>/dev/null || true
-}
-
-wait_port() {  # wait_port PORT PID LOGFILE
-    for _ in $(seq 300); do
-        kill -0 "$2" 2>/dev/null || { tail -20 "$3" >&2; die "server (pid $2) exited during start-up"; }
-        ldapsearch -x -H "ldap://$HOST:$1" -b "" -s base -o nettimeout=2 '(objectClass=*)' >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    tail -20 "$3" >&2; die "server on port $1 did not answer within 30 s"
-}
+BENCH_NAME=bench
+. "$(dirname "$0")/lib.sh"
 
 # --- servers: start_<impl> DIR PORT; sets SERVER_PID --------------------
 start_slapd() {

@@ -75,57 +75,23 @@ done
 
 SLAPD_PORT=${SLAPD_PORT:-13900} TRELLIS_PORT=${TRELLIS_PORT:-13910}
 PASS=${BENCH_PASSWORD:-Bench-Passw0rd!}
-TRELLIS_IMPL=${BENCH_TRELLIS:-vmdird}
 SUFFIX="dc=vsphere,dc=local" USERS="cn=Users,dc=vsphere,dc=local"
 ADMIN="cn=Administrator,cn=Users,dc=vsphere,dc=local"
 SITE="cn=Default-First-Site,cn=Sites,cn=Configuration,$SUFFIX"
 HOST=127.0.0.1
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRCTOP=$(cd "$HERE/../.." && pwd)
 export LDAPTLS_REQCERT=never LDAPNOINIT=1
 
-log() { echo "[repl-bench $(date +%T)] $*" >&2; }
-die() { echo "repl_bench.sh: $*" >&2; exit 1; }
+BENCH_NAME=repl_bench
+. "$(dirname "$0")/lib.sh"
 
-# --- prerequisites ----------------------------------------------------------
-SLAPD=/usr/sbin/slapd SLAPADD=/usr/sbin/slapadd
-missing=()
-[ -x "$SLAPD" ] && [ -x "$SLAPADD" ] || missing+=(slapd)
-command -v ldclt >/dev/null || missing+=(389-ds-base)
-command -v ldapsearch >/dev/null || missing+=(ldap-utils)
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$INSTALL" = 1 ] && [ "$(id -u)" = 0 ]; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" </dev/null
-    else
-        die "missing tools; install with: apt-get install -y ${missing[*]} (or rerun as root with --install)"
-    fi
-fi
 [ -e /usr/lib/ldap/syncprov.la ] || [ -e /usr/lib/ldap/syncprov.so ] \
     || log "no syncprov module in /usr/lib/ldap; assuming it is built into slapd"
 
-first_exe() { local f; for f in "$@"; do [ -n "$f" ] && [ -x "$f" ] && { echo "$f"; return 0; }; done; return 1; }
-abspath() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
-
 if [ "$TRELLIS_IMPL" = vmdird ]; then
-    VMDIRD=${VMDIRD:-$(first_exe ${top_builddir:+"$top_builddir/vmdird"} ./build/vmdird ./vmdird \
-        "$SRCTOP/vmdird" "$SRCTOP/build/vmdird" || true)}
-    [ -n "$VMDIRD" ] && [ -x "$VMDIRD" ] || die "vmdird not found (set VMDIRD=, or BENCH_TRELLIS=slapd to test the harness)"
-    VMDIRD=$(abspath "$VMDIRD")
     SCHEMA_ARGS=()
     [ -d "${SCHEMA_DIR:-$SRCTOP/schema}" ] && SCHEMA_ARGS=(--schema-dir "${SCHEMA_DIR:-$SRCTOP/schema}")
-elif [ "$TRELLIS_IMPL" != slapd ]; then
-    die "BENCH_TRELLIS must be vmdird or slapd"
 fi
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/trellis-repl-bench.XXXXXX")
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p"; done
-    if [ "$KEEP" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 REPL_LATENCY=${REPL_LATENCY:-$(first_exe ${top_builddir:+"$top_builddir/tests/bench/repl_latency"} \
     ${VMDIRD:+"$(dirname "$VMDIRD")/tests/bench/repl_latency"} ./build/tests/bench/repl_latency \
@@ -138,24 +104,6 @@ if [ -z "$REPL_LATENCY" ]; then
 fi
 [ -x "$REPL_LATENCY" ] || die "REPL_LATENCY=$REPL_LATENCY is not an executable"
 REPL_LATENCY=$(abspath "$REPL_LATENCY")
-
-stop_pid() {   # SIGTERM, wait up to 30 s, then SIGKILL
-    local p=$1
-    kill -0 "$p" 2>/dev/null || return 0
-    kill -TERM "$p" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$p" 2>/dev/null; then log "pid $p ignored SIGTERM, killing"; kill -KILL "$p" 2>/dev/null || true; fi
-    wait "$p" 2>/dev/null || true
-}
-
-wait_port() {  # wait_port PORT PID LOGFILE
-    for _ in $(seq 600); do
-        kill -0 "$2" 2>/dev/null || { tail -20 "$3" >&2; die "server (pid $2) exited during start-up"; }
-        ldapsearch -x -H "ldap://$HOST:$1" -b "" -s base -o nettimeout=2 '(objectClass=*)' >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    tail -20 "$3" >&2; die "server on port $1 did not answer within 60 s"
-}
 
 uri() { echo "ldap://$HOST:$1"; }
 now() { date +%s.%N; }
