@@ -69,14 +69,14 @@ durable_main(void *unused)
 			    ldap_err2string(rc));
 		for (; batch != NULL; batch = next) {
 			next = batch->next;
-			if (batch->conn == NULL)
-				;	/* a flush request only */
-			else if (rc == LDAP_SUCCESS)
-				conn_send(batch->conn, &batch->msg);
-			else
-				durable_fail(batch);
-			if (batch->conn != NULL)
+			/* an item without a connection only asked for the flush */
+			if (batch->conn != NULL) {
+				if (rc == LDAP_SUCCESS)
+					conn_send(batch->conn, &batch->msg);
+				else
+					durable_fail(batch);
 				conn_unref(batch->conn);
+			}
 			free(batch->msg.bv_val);
 			free(batch);
 		}
@@ -102,37 +102,24 @@ durable_start(void)
 int
 durable_send(struct conn *c, const struct berval *msg, ber_int_t msgid, ber_tag_t tag)
 {
-	struct durable_item *it = calloc(1, sizeof(*it));
+	struct durable_item *it = NULL;
 
-	if (c == NULL) {
-		/* only a flush, soon: nobody waits for an answer */
-		if (it == NULL || !dq.running) {
-			free(it);
-			return be_flush(srv->be) == LDAP_SUCCESS ? 0 : -1;
-		}
-		pthread_mutex_lock(&dq.lock);
-		*dq.tail = it;
-		dq.tail = &it->next;
-		pthread_cond_signal(&dq.cond);
-		pthread_mutex_unlock(&dq.lock);
-		return 0;
-	}
-	if (it == NULL || (it->msg.bv_val = malloc(msg->bv_len)) == NULL) {
+	/* without the flusher (or memory for the item): flush here */
+	if (!dq.running || (it = calloc(1, sizeof(*it))) == NULL || (c != NULL &&
+	    (it->msg.bv_val = malloc(msg->bv_len)) == NULL)) {
 		free(it);
-		/* cannot queue: make it durable here, then answer */
-		return be_flush(srv->be) == LDAP_SUCCESS ? conn_send(c, msg) : -1;
+		if (be_flush(srv->be) != LDAP_SUCCESS)
+			return -1;
+		return c != NULL ? conn_send(c, msg) : 0;
 	}
-	if (!dq.running) {
-		free(it->msg.bv_val);
-		free(it);
-		return be_flush(srv->be) == LDAP_SUCCESS ? conn_send(c, msg) : -1;
+	if (c != NULL) {
+		memcpy(it->msg.bv_val, msg->bv_val, msg->bv_len);
+		it->msg.bv_len = msg->bv_len;
+		it->msgid = msgid;
+		it->tag = tag;
+		it->conn = c;
+		conn_ref(c);
 	}
-	memcpy(it->msg.bv_val, msg->bv_val, msg->bv_len);
-	it->msg.bv_len = msg->bv_len;
-	it->msgid = msgid;
-	it->tag = tag;
-	it->conn = c;
-	conn_ref(c);
 	pthread_mutex_lock(&dq.lock);
 	*dq.tail = it;
 	dq.tail = &it->next;

@@ -117,17 +117,23 @@ struct codec_meta_ctx {
 	char		time[META_TABLE][19];
 };
 
-/* Index of s in tab (n entries of width bytes), or META_NEW after adding
- * it when there is room (a value past the table's end stays META_NEW:
- * written out in full). */
+/* Remembers s (width bytes) in tab while there is room. */
+static void
+codec_table_keep(char *tab, size_t *n, size_t width, const char *s)
+{
+	if (*n < META_TABLE)
+		memcpy(tab + (*n)++ * width, s, width);
+}
+
+/* Index of s in tab (n entries of width bytes), or META_NEW after keeping
+ * it (a value past the table's end stays META_NEW: written out in full). */
 static unsigned char
 codec_table_ref(char *tab, size_t *n, size_t width, const char *s)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp(tab + i * width, s) == 0)
 			return (unsigned char)i;
-	if (*n < META_TABLE)
-		memcpy(tab + (*n)++ * width, s, width);
+	codec_table_keep(tab, n, width, s);
 	return META_NEW;
 }
 
@@ -318,13 +324,6 @@ codec_table_get(struct codec_rd *r, char *tab, size_t *n, size_t width, char **s
 		*slot = tab + ref * width;
 	}
 	return 0;
-}
-
-static void
-codec_table_keep(char *tab, size_t *n, size_t width, const char *s)
-{
-	if (*n < META_TABLE)
-		memcpy(tab + (*n)++ * width, s, width);
 }
 
 /* One packed attributeMetaData value back into its text. */

@@ -154,6 +154,35 @@ repadmin_sites_base(const char *nc)
 	return xasprintf("cn=Sites,cn=Configuration,%s", nc);
 }
 
+int
+repadmin_list(struct repadmin_opts *o, char *(*basefn)(const struct repadmin_node *),
+    int scope, const char *filter, char **attrs, bool absent_ok, tool_entry_fn fn)
+{
+	struct repadmin_node n;
+	json_t *arr = NULL;
+	char *base;
+	int rc;
+
+	if (repadmin_open_main(o, &n) != TOOL_EXIT_OK)
+		return TOOL_EXIT_FAIL;
+	if (o->json)
+		arr = json_array();
+	base = basefn(&n);
+	rc = tool_search(n.ld, base, scope, filter, attrs, fn, arr);
+	free(base);
+	if (rc == LDAP_NO_SUCH_OBJECT && absent_ok)
+		rc = LDAP_SUCCESS;
+	if (rc != LDAP_SUCCESS) {
+		json_decref(arr);
+		rc = repadmin_fail_ld(n.ld, rc);
+		repadmin_node_close(&n);
+		return rc;
+	}
+	tool_json_print(arr);
+	repadmin_node_close(&n);
+	return TOOL_EXIT_OK;
+}
+
 static const struct repadmin_cmd *
 repadmin_find(const char *name)
 {

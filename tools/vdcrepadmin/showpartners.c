@@ -31,34 +31,19 @@ showpartners_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	return 0;
 }
 
+static char *
+showpartners_base(const struct repadmin_node *n)
+{
+	return repadmin_agreements_base(n->dse.server_name);
+}
+
 static int
 showpartners_run(struct repadmin_opts *o)
 {
 	char *attrs[] = { "labeledURI", "lastLocalUsnProcessed", NULL };
-	struct repadmin_node n;
-	json_t *arr = NULL;
-	char *base;
-	int rc;
 
-	if (repadmin_open_main(o, &n) != TOOL_EXIT_OK)
-		return TOOL_EXIT_FAIL;
-	if (o->json)
-		arr = json_array();
-	base = repadmin_agreements_base(n.dse.server_name);
-	rc = tool_search(n.ld, base, LDAP_SCOPE_ONELEVEL,
-	    "(objectClass=vmwReplicationAgreement)", attrs, showpartners_entry, arr);
-	free(base);
-	if (rc == LDAP_NO_SUCH_OBJECT)
-		rc = LDAP_SUCCESS;
-	if (rc != LDAP_SUCCESS) {
-		json_decref(arr);
-		rc = repadmin_fail_ld(n.ld, rc);
-		repadmin_node_close(&n);
-		return rc;
-	}
-	tool_json_print(arr);
-	repadmin_node_close(&n);
-	return TOOL_EXIT_OK;
+	return repadmin_list(o, showpartners_base, LDAP_SCOPE_ONELEVEL,
+	    "(objectClass=vmwReplicationAgreement)", attrs, true, showpartners_entry);
 }
 
 const struct repadmin_cmd cmd_showpartners = {

@@ -30,32 +30,19 @@ showservers_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	return 0;
 }
 
+static char *
+showservers_base(const struct repadmin_node *n)
+{
+	return repadmin_sites_base(n->dse.nc);
+}
+
 static int
 showservers_run(struct repadmin_opts *o)
 {
 	char *attrs[] = { "cn", "serverId", "invocationId", NULL };
-	struct repadmin_node n;
-	json_t *arr = NULL;
-	char *base;
-	int rc;
 
-	if (repadmin_open_main(o, &n) != TOOL_EXIT_OK)
-		return TOOL_EXIT_FAIL;
-	if (o->json)
-		arr = json_array();
-	base = repadmin_sites_base(n.dse.nc);
-	rc = tool_search(n.ld, base, LDAP_SCOPE_SUBTREE,
-	    "(objectClass=vmwDirServer)", attrs, showservers_entry, arr);
-	free(base);
-	if (rc != LDAP_SUCCESS) {
-		json_decref(arr);
-		rc = repadmin_fail_ld(n.ld, rc);
-		repadmin_node_close(&n);
-		return rc;
-	}
-	tool_json_print(arr);
-	repadmin_node_close(&n);
-	return TOOL_EXIT_OK;
+	return repadmin_list(o, showservers_base, LDAP_SCOPE_SUBTREE,
+	    "(objectClass=vmwDirServer)", attrs, false, showservers_entry);
 }
 
 const struct repadmin_cmd cmd_showservers = {

@@ -62,6 +62,14 @@ int	 repadmin_open_main(struct repadmin_opts *o, struct repadmin_node *n);
 char	*repadmin_agreements_base(const char *server_dn);
 /* "cn=Sites,cn=Configuration,<nc>"; caller frees. */
 char	*repadmin_sites_base(const char *nc);
+/*
+ * A listing feature: opens -h, searches below basefn(node) (caller-freed
+ * DN) calling fn with the JSON array to fill (NULL: print text), then
+ * prints the array. absent_ok: a missing base lists nothing. TOOL_EXIT_*.
+ */
+int	 repadmin_list(struct repadmin_opts *o,
+	    char *(*basefn)(const struct repadmin_node *), int scope,
+	    const char *filter, char **attrs, bool absent_ok, tool_entry_fn fn);
 
 extern const struct repadmin_cmd cmd_createagreement;
 extern const struct repadmin_cmd cmd_removeagreement;
