@@ -10,6 +10,8 @@ BASE="dc=vsphere,dc=local"
 ADMIN_DN="cn=Administrator,cn=Users,$BASE"
 ADMIN_PW='Adm1n!Pass'
 export LDAPTLS_REQCERT=never LDAPNOINIT=1
+# the raw-socket clients import ber.py from here
+export PYTHONPATH="$top_srcdir/tests/integration${PYTHONPATH:+:$PYTHONPATH}"
 
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/trellis-test.XXXXXX")
 T_N=0

@@ -39,12 +39,15 @@ repl_join() {
 
 # agr_add X Y: X pulls from Y (an agreement under X's server object),
 # written on node X (or on node $3 if given).
-agr_add() {
-	local on=${3:-$1}
-	adm_add "$on" <<EOF
-dn: labeledURI=$(url "$2"),cn=Replication Agreements,$(srv_dn "$1")
+agr_add() { agr_add_uri "$1" "$(url "$2")" "${3:-$1}"; }
+
+# agr_add_uri X URI [ON]: X pulls from URI (ldap:// or ldaps://), written
+# on node X (or ON).
+agr_add_uri() {
+	adm_add "${3:-$1}" <<EOF
+dn: labeledURI=$2,cn=Replication Agreements,$(srv_dn "$1")
 objectClass: vmwReplicationAgreement
-labeledURI: $(url "$2")
+labeledURI: $2
 EOF
 }
 

@@ -47,26 +47,10 @@ import os, random, socket, sys, threading
 
 OID_NOD = b"1.3.6.1.4.1.1466.20036"
 
-def ln(n):
-    if n < 0x80:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(b)]) + b
-
-def tlv(tag, body):
-    return bytes([tag]) + ln(len(body)) + body
-
-def integer(v):
-    return tlv(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big", signed=True))
-
-def octets(s):
-    return tlv(0x04, s if isinstance(s, bytes) else s.encode())
+from ber import ln, tlv, integer, octets, msg
 
 def enum(v):
     return tlv(0x0A, bytes([v]))
-
-def msg(mid, op):
-    return tlv(0x30, integer(mid) + op)
 
 def bind(mid, dn=b"", pw=b""):
     return msg(mid, tlv(0x60, integer(3) + octets(dn) + tlv(0x80, pw)))

@@ -73,23 +73,7 @@ is "$n" $((n0 + NBIG + 200)) "subtree count exact: $n0 + $NBIG + 200"
 cat >"$T_DIR/cc.py" <<'EOF'
 import socket, sys, threading, time
 
-def ln(n):
-    if n < 0x80:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(b)]) + b
-
-def tlv(tag, body):
-    return bytes([tag]) + ln(len(body)) + body
-
-def integer(v):
-    return tlv(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big"))
-
-def octets(s):
-    return tlv(0x04, s.encode() if isinstance(s, str) else s)
-
-def msg(mid, op):
-    return tlv(0x30, integer(mid) + op)
+from ber import ln, tlv, integer, octets, msg
 
 def bind(mid, dn, pw):
     return msg(mid, tlv(0x60, integer(3) + octets(dn) + tlv(0x80, pw.encode())))

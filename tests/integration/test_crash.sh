@@ -22,23 +22,7 @@ ok "parent container" sh -c 'printf "dn: %s\nobjectClass: container\ncn: Crash\n
 cat >"$T_DIR/load.py" <<'EOF'
 import socket, sys, threading
 
-def ln(n):
-    if n < 0x80:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(b)]) + b
-
-def tlv(tag, body):
-    return bytes([tag]) + ln(len(body)) + body
-
-def integer(v):
-    return tlv(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big"))
-
-def octets(s):
-    return tlv(0x04, s.encode())
-
-def msg(mid, op):
-    return tlv(0x30, integer(mid) + op)
+from ber import ln, tlv, integer, octets, msg
 
 def attrs_for(name):
     # Every attribute derives from the name: the checker recomputes them.

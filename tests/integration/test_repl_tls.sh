@@ -83,14 +83,7 @@ tls_flags() {
 	echo "-P ${LPORT[$1]} --tls-cert $P/$2.pem --tls-key $P/$2.key -o tls_ca=$P/$3.pem"
 }
 # sagr_add X Y [ON]: X pulls from Y over ldaps:// (written on ON, or X)
-sagr_add() {
-	local on=${3:-$1}
-	adm_add "$on" <<EOF
-dn: labeledURI=$(surl "$2"),cn=Replication Agreements,$(srv_dn "$1")
-objectClass: vmwReplicationAgreement
-labeledURI: $(surl "$2")
-EOF
-}
+sagr_add() { agr_add_uri "$1" "$(surl "$2")" "${3:-$1}"; }
 # agreements NODE OF: the labeledURIs of OF's agreements as NODE sees them
 agreements() {
 	adm_search "$1" -b "cn=Replication Agreements,$(srv_dn "$2")" -s one \

@@ -83,20 +83,7 @@ ok "server alive after the refused StartTLS" alive
 cat >"$T_DIR/starttls.py" <<'EOF'
 import socket, ssl, sys
 
-def tlv(tag, body):
-    n = len(body)
-    if n < 0x80:
-        l = bytes([n])
-    else:
-        b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        l = bytes([0x80 | len(b)]) + b
-    return bytes([tag]) + l + body
-
-def integer(v):
-    return tlv(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big"))
-
-def msg(mid, op):
-    return tlv(0x30, integer(mid) + op)
+from ber import tlv, integer, msg
 
 STARTTLS = tlv(0x77, tlv(0x80, b"1.3.6.1.4.1.1466.20037"))
 
