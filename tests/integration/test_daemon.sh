@@ -62,6 +62,12 @@ R "$VMDIRD" -d "$T_DIR/x" --log-level chatty
 is "$RC" 2 "bad log level exits 2"
 R "$VMDIRD" -d "$T_DIR/x" -o no_such_key=1
 is "$RC" 2 "unknown --set key exits 2"
+R "$VMDIRD" -d "$T_DIR/x" -o repl_page_size=0
+is "$RC" 2 "repl_page_size below 1 exits 2"
+like "$OUT" 'repl_page_size' "repl_page_size out of range: message names the setting"
+R "$VMDIRD" -d "$T_DIR/x" -o repl_interval=soon
+is "$RC" 2 "repl_interval not a number exits 2"
+like "$OUT" 'repl_interval' "bad repl_interval: message names the setting"
 
 # ------------------------------------------------------------------ --init
 mkdir -p "$T_DIR/nopw" "$T_DIR/d1" "$T_DIR/d2" "$T_DIR/empty"

@@ -55,6 +55,10 @@ like "$(cat "$T_DIR/out")" "[Ii]nvalid credentials" "wrong password: says so"
 "$LEAVE" -h "127.0.0.1:${NODE_PORT[A]}" -n nosuchnode -w "$ADMIN_PW" >"$T_DIR/out" 2>&1
 is "$?" 1 "unknown node: failure (exit 1)"
 like "$(cat "$T_DIR/out")" "no node named nosuchnode" "unknown node: says so"
+"$LEAVE" -h "127.0.0.1:${NODE_PORT[A]}" -H "127.0.0.1:$(free_port)" -w "$ADMIN_PW" \
+    >"$T_DIR/out" 2>&1
+is "$?" 1 "-H naming nothing that answers, without -n: failure (exit 1)"
+like "$(cat "$T_DIR/out")" "Can't contact LDAP server" "unreachable -H: says so"
 "$LEAVE" -h "127.0.0.1:${NODE_PORT[A]}" -n A -w "$ADMIN_PW" >"$T_DIR/out" 2>&1
 is "$?" 1 "removing the node being asked: refused (exit 1)"
 like "$(cat "$T_DIR/out")" "node that stays" "refusal says what to do"
