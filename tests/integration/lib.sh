@@ -132,6 +132,23 @@ node_kill() {
 
 url() { echo "ldap://127.0.0.1:${NODE_PORT[$1]}"; }
 
+# survived NODE WHAT: one TAP line for NODE still running after WHAT; if it
+# died, shows its log tail and restarts it, so later sections still test
+# something.
+survived() {
+	local n=$1
+	if kill -0 "${NODE_PID[$n]:-0}" 2>/dev/null; then
+		is alive alive "vmdird still running after: $2"
+	else
+		is dead alive "vmdird still running after: $2"
+		echo "# vmdird died; log tail:"
+		tail -5 "$T_DIR/$n/vmdird.log" | sed 's/^/#   /'
+		wait "${NODE_PID[$n]}" 2>/dev/null
+		unset "NODE_PID[$n]"
+		node_start "$n" || { echo "Bail out! cannot restart vmdird"; exit 1; }
+	fi
+}
+
 # As the administrator against node NAME.
 adm_search() { local n=$1; shift; ldapsearch -x -LLL -o ldif-wrap=no -H "$(url "$n")" -D "$ADMIN_DN" -w "$ADMIN_PW" "$@"; }
 adm_add() { local n=$1; shift; ldapadd -x -H "$(url "$n")" -D "$ADMIN_DN" -w "$ADMIN_PW" "$@"; }

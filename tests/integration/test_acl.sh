@@ -18,20 +18,7 @@ pwrc() {
 }
 ndn() { grep -c '^dn:'; }
 no_pw() { ! grep -qi '^userPassword'; }
-# The node must survive each section; if it died, say so and restart it
-# so the following sections still test something.
-alive() {
-	if kill -0 "${NODE_PID[$N]:-0}" 2>/dev/null; then
-		is alive alive "vmdird still running after: $1"
-	else
-		is dead alive "vmdird still running after: $1"
-		echo "# vmdird died; log tail:"
-		tail -3 "$T_DIR/$N/vmdird.log" | sed 's/^/#   /'
-		wait "${NODE_PID[$N]}" 2>/dev/null
-		unset "NODE_PID[$N]"
-		node_start "$N" || { echo "Bail out! cannot restart vmdird"; exit 1; }
-	fi
-}
+alive() { survived "$N" "$1"; }
 
 node_init "$N" || { echo "Bail out! vmdird --init failed"; cat "$T_DIR/$N/init.log"; exit 1; }
 node_start "$N" || { echo "Bail out! vmdird does not start"; exit 1; }

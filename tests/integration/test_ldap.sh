@@ -26,20 +26,7 @@ ndn() { grep -c '^dn:'; }
 vals() { sed -n "s/^$1: //Ip"; }
 # has_dn DN: stdin holds the entry DN.
 has_dn() { grep -qixF "dn: $1"; }
-# The node must survive everything below; if it died, say so and bring it
-# back so the remaining sections still test something.
-alive() {
-	if kill -0 "${NODE_PID[$N]:-0}" 2>/dev/null; then
-		is alive alive "vmdird still running after: $1"
-	else
-		is dead alive "vmdird still running after: $1"
-		echo "# vmdird died; log tail:"
-		tail -5 "$T_DIR/$N/vmdird.log" | sed 's/^/#   /'
-		wait "${NODE_PID[$N]}" 2>/dev/null
-		unset "NODE_PID[$N]"
-		node_start "$N" || { echo "Bail out! cannot restart vmdird"; exit 1; }
-	fi
-}
+alive() { survived "$N" "$1"; }
 usn_of() { adm_search "$N" -b "$1" -s base uSNChanged | vals uSNChanged; }
 dse_usn() { ldapsearch -x -LLL -H "$(url "$N")" -b "" -s base highestCommittedUSN | vals highestCommittedUSN; }
 
