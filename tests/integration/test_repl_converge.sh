@@ -123,6 +123,46 @@ for n in A B C; do
 	fi
 done
 
+# ---------------------------------------------------- orphans, one name
+# B adds cn=kid below two parents that A deletes meanwhile: both kids land
+# in cn=LostAndFound, where they cannot share a name: conflict names
+# (which of them keeps cn=kid depends on the order the nodes saw things;
+# that every node ends with the same names does not).
+LF="cn=LostAndFound,$BASE"
+ok "parents cn=p1 and cn=p2 on A" adm_add A <<EOF
+dn: cn=p1,$BASE
+objectClass: container
+cn: p1
+
+dn: cn=p2,$BASE
+objectClass: container
+cn: p2
+EOF
+wait_same "the parents everywhere" A B C
+ok "A goes STANDALONE" set_state A STANDALONE
+ok "B goes STANDALONE" set_state B STANDALONE
+ok "kids below both parents on B" adm_add B <<EOF
+dn: cn=kid,cn=p1,$BASE
+objectClass: person
+cn: kid
+sn: one
+
+dn: cn=kid,cn=p2,$BASE
+objectClass: person
+cn: kid
+sn: two
+EOF
+ok "A deletes both parents" adm_delete A "cn=p1,$BASE" "cn=p2,$BASE"
+ok "A back to NORMAL" set_state A NORMAL
+ok "B back to NORMAL" set_state B NORMAL
+wait_same "after the orphans, A, B and C identical" A B C
+for n in A B C; do
+	is "$(count "$n" "$LF" '(sn=one)')$(count "$n" "$LF" '(sn=two)')" 11 \
+	    "$n: both kids are in LostAndFound"
+	ok "$n: at least one of them under a conflict name" \
+	    test "$(count "$n" "$LF" '(cn=kid CNF:*)')" -ge 1
+done
+
 # ---------------------------------------------------- tombstones
 ok "add cn=doomed on B" add_users B doomed 1
 wait_ok "cn=doomed reaches A" has_dn A "cn=doomed1,$U"
