@@ -985,9 +985,10 @@ filter_eval_value(const struct schema *s, const struct filter *f,
 	bool		 match;
 	int		 res;
 
+	/* Without a schema, at is not one of its types (see filter_norm). */
 	if (f->kind == FILTER_APPROX) {
-		if (schema_approx(s, f->at, v, &f->value, &match) !=
-		    LDAP_SUCCESS)
+		if (schema_approx(s, s != NULL ? f->at : NULL, v, &f->value,
+		    &match) != LDAP_SUCCESS)
 			return FILTER_UNDEFINED;
 		return match ? FILTER_TRUE : FILTER_FALSE;
 	}
@@ -1275,8 +1276,10 @@ filter_mra_init(const struct schema *s, const struct filter *f,
 	memset(m, 0, sizeof(*m));
 	if ((m->mr = schema_mr(f->rule)) == NULL)
 		return LDAP_INAPPROPRIATE_MATCHING;
-	if (f->attr != NULL && ((s != NULL && f->at == NULL) ||
+	if (f->attr != NULL && s != NULL && (f->at == NULL ||
 	    !schema_mr_usable(m->mr, f->at)))
+		return LDAP_INAPPROPRIATE_MATCHING;
+	if (f->attr != NULL && s == NULL && !schema_mr_usable(m->mr, NULL))
 		return LDAP_INAPPROPRIATE_MATCHING;
 	if (schema_mr_usage(m->mr) == MR_SUBSTRINGS)
 		return filter_mra_substr(s, f, m);
@@ -1329,7 +1332,7 @@ filter_mra_attr(const struct schema *s, const struct filter *f,
 		return false;
 	if (at != NULL && at->private)
 		return false;
-	return schema_mr_usable(m->mr, at);
+	return schema_mr_usable(m->mr, s != NULL ? at : NULL);
 }
 
 /* The values of the entry's DN's RDNs (RFC 4511 4.5.1.7.7 dnAttributes). */

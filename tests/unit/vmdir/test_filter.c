@@ -478,6 +478,10 @@ test_eval(void)
 	    "integer >= negative");
 	is_int(eval_str(NULL, "(uSNChanged<=0100)", e, &usn_at), T,
 	    "integer with leading zeros");
+	is_int(eval_str(NULL, "(uSNChanged~=10)", e, &usn_at), T,
+	    "approx without a schema compares as a string");
+	is_int(eval_str(NULL, "(uSNChanged:caseExactMatch:=10)", e, &usn_at),
+	    T, "a rule without a schema compares as a string");
 	entry_free(e);
 }
 
