@@ -1184,7 +1184,7 @@ filter_eval_dn(const struct schema *s, const struct filter *f,
 struct filter_mra {
 	const struct schema_rule *mr;
 	struct berval	 nv;		/* equality and ordering rules */
-	struct berval	 ini, fin;	/* substrings rules; bv_val NULL if absent */
+	struct berval	 ini, fin;	/* substrings; bv_val NULL if absent */
 	struct berval	*any;
 	size_t		 nany;
 };
@@ -1303,7 +1303,7 @@ filter_mra_value(const struct schema *s, const struct filter_mra *m,
 		    &m->fin);
 		break;
 	case MR_ORDERING:
-		/* RFC 4517 4.2: TRUE when the value is less than the assertion. */
+		/* RFC 4517 4.2: TRUE if the value is below the assertion. */
 		c = schema_mr_integer(m->mr) ? filter_intcmp(&ev, &m->nv) :
 		    filter_bytecmp(&ev, &m->nv);
 		match = c < 0;

@@ -1522,7 +1522,7 @@ schema_mr_normalize(const struct schema *s, const struct schema_rule *mr,
 struct schema_word {
 	const char	*p;		/* the word as written */
 	size_t		 len;
-	char		 code[SCHEMA_SOUNDEX_LEN + 1];	/* "" unless letters */
+	char		 code[SCHEMA_SOUNDEX_LEN + 1];	/* or "" */
 };
 
 static bool
