@@ -1522,7 +1522,8 @@ schema_mr_normalize(const struct schema *s, const struct schema_rule *mr,
 struct schema_word {
 	const char	*p;		/* the word as written */
 	size_t		 len;
-	char		 code[SCHEMA_SOUNDEX_LEN + 1];	/* or "" */
+	/* its Soundex code; "" unless it is all ASCII letters */
+	char		 code[SCHEMA_SOUNDEX_LEN + 1];
 };
 
 static bool
