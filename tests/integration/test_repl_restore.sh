@@ -31,8 +31,12 @@ utdv_of() { attr_of "$1" "$(srv_dn "$1")" upToDateVector | tr ',' '\n' | sed -n 
 log_has() { log_since "$1" "$2" | grep -qF -- "$3"; }
 restore_line() { log_since B "$1" | grep -F "replication: restore detected: " || true; }
 
-# --- a plain restart is a new incarnation, not a restore
+# --- a plain restart is a new incarnation, not a restore. A is frozen
+# from B's last write until B is back, so what B's vector says of its
+# previous incarnation comes from B itself, not from A's vector.
 inv_run1=$(rootdse_attr B invocationId)
+kill -STOP "${NODE_PID[A]}"
+ok "a write on B that A has not seen (A frozen)" add_users B restart-b 1
 usn_run1=$(rootdse_attr B highestCommittedUSN)
 off_b=$(log_lines B)
 ok "stop B (plain restart)" node_stop B
@@ -43,17 +47,23 @@ ok "plain restart: B's log names its new incarnation and the previous one" \
     log_has B "$off_b" "invocationId $inv_run2 (previous $inv_run1, highest USN "
 is "$(utdv_of B "$inv_run1")" "$usn_run1" \
     "plain restart: B's vector keeps its previous invocationId at the USN it held ($usn_run1)"
+kill -CONT "${NODE_PID[A]}"
 wait_same "plain restart: A and B identical" A B
 is "$(restore_line "$off_b")" "" "plain restart: no restore reported"
 is "$(rootdse_attr B vmwLastRestore)" "" "plain restart: no vmwLastRestore on B's root DSE"
 
 # --- a snapshot of the running B: frozen, its data directory copied as
 # it is on disk (what a VM snapshot or a storage snapshot captures)
+# (again with a last write on B that A has not seen: only B itself can
+# tell its vector how far the snapshot's incarnation went)
 inv_before=$(rootdse_attr B invocationId)
+kill -STOP "${NODE_PID[A]}"
+ok "a write on B that A has not seen (A frozen)" add_users B snap-b 1
 usn_snap=$(rootdse_attr B highestCommittedUSN)
 kill -STOP "${NODE_PID[B]}"
 ok "snapshot B's data directory while B is frozen" cp -a "$T_DIR/B/data" "$T_DIR/B/backup"
 kill -CONT "${NODE_PID[B]}"
+kill -CONT "${NODE_PID[A]}"
 ok "writes after the snapshot on A" add_users A post-a 5
 ok "writes after the snapshot on B" add_users B post-b 5
 ok "a modify after the snapshot on B" adm_modify B <<EOF2
@@ -94,8 +104,8 @@ kill -CONT "${NODE_PID[A]}"
 # notice the restored node's new incarnation (see the report)
 REPL_DEADLINE=60 wait_same "after the restore, A and B converge" A B
 for n in A B; do
-	for e in pre-a1 pre-a2 pre-a3 pre-b1 pre-b2 pre-b3 post-a1 post-a3 post-a5 \
-	    post-b1 post-b2 post-b3 post-b4 post-b5; do
+	for e in pre-a1 pre-a2 pre-a3 pre-b1 pre-b2 pre-b3 restart-b1 snap-b1 post-a1 post-a3 \
+	    post-a5 post-b1 post-b2 post-b3 post-b4 post-b5; do
 		is "$(adm_search $n -b "$BASE" "(cn=$e)" 1.1 | grep -c '^dn:')" 1 \
 		    "$n holds $e exactly once"
 	done
