@@ -226,7 +226,7 @@ join_domain(const char *uri, const char *admin_pw, const char *myuri, struct dia
 	}
 	uuid_generate(u);
 	uuid_unparse_lower(u, srv->invocation);
-	if ((j.machine_pw = pwd_generate()) == NULL ||
+	if ((j.machine_pw = pwd_generate(NULL)) == NULL ||
 	    (rc = join_partner(&j, uri)) != LDAP_SUCCESS) {
 		rc = diag_set(d, rc ? rc : LDAP_NO_MEMORY, "cannot register this node on %s", uri);
 		goto done;
