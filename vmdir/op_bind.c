@@ -161,8 +161,6 @@ bind_account(struct op *o, struct bind *b, const char *cname, int rc)
 	log_info("conn=%llu BIND dn=\"%s\" failed from %s: %s",
 	    (unsigned long long)o->conn->id, cname, o->conn->peer,
 	    b->locked ? "account locked" : "invalid credentials");
-	if (b->locked)
-		return;
 	if (lockout_fail(b->key, &b->pol))
 		log_warn("account locked: \"%s\" for %d s after %d failed binds",
 		    b->key, b->pol.unlock_interval, b->pol.max_failures);
