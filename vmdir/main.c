@@ -114,6 +114,21 @@ main_read_file(const char *path)
 	return strdup(buf);
 }
 
+/* --init writes the default policy, which the Administrator's password
+ * must meet; refused before anything is created on disk. */
+static bool
+main_init_password_ok(const char *pw)
+{
+	struct policy p;
+	struct diag d;
+
+	policy_defaults(&p);
+	if (policy_check_password(&p, pw, strlen(pw), &d) == LDAP_SUCCESS)
+		return true;
+	fprintf(stderr, "vmdird: --init: %s\n", d.text);
+	return false;
+}
+
 /* One process per data directory: recovery on open assumes it. */
 static int
 main_lock(void)
@@ -536,6 +551,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("vmdird", srv->conf.syslog, level);
+	if (init && password != NULL && !main_init_password_ok(password))
+		return 2;
 	if (main_lock() != 0 || main_open() != 0)
 		return 1;
 	if (join != NULL)

@@ -7,7 +7,8 @@
 # only and replicates; guessing from another address locks out neither the
 # machine account replication uses nor the Administrator; new passwords
 # must meet the policy on add, modify and password modify; generated
-# passwords do. Waits poll with a deadline; nothing asserts on speed.
+# passwords do, the machine password of a joining node included.
+# Waits poll with a deadline; nothing asserts on speed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -225,6 +226,18 @@ like "$OUT" "Additional info: password policy: at least 12 characters required\$
 R ldappasswd -x -H "$(url A)" -D "$ADMIN_DN" -w "$ADMIN_PW" "$BOB"
 GEN=$(sed -n 's/^New password: //p' <<<"$OUT")
 ok "a generated password still meets it" test "$RC" -eq 0 -a "${#GEN}" -ge 12
+
+ok "the administrator lowers the maximum length to 16" set_policy A vmwPasswordMaxLength 16
+ok "C joins: its machine account's password meets the domain's policy" repl_join C A
+MPW=$(cat "$T_DIR/C/data/machine-account")
+ok "C's machine password has at most 16 characters (${#MPW})" test "${#MPW}" -le 16 -a "${#MPW}" -ge 12
+wait_ok "C receives changes from A" has_dn C "cn=after-guessing,cn=Users,$BASE"
+
+R "$VMDIRD" --init -d "$T_DIR/weak/data" --password 'weakpass' --schema-dir "$SCHEMA_DIR" --node weak
+ok "--init refuses an Administrator password that breaks the policy (rc $RC)" test "$RC" -ne 0
+ok "--init: nothing was created" test ! -e "$T_DIR/weak/data"
+like "$OUT" "password policy: at least 1 special character\(s\) required" \
+    "--init: the message names the rule"
 
 survived A "the lockout tests (A)"
 survived B "the lockout tests (B)"
