@@ -147,9 +147,19 @@ bind_check(struct bind *b)
 	return rc;
 }
 
+/* The name as logged: control characters and quotes would let a client
+ * forge or split log lines that tools scan for failed binds. */
+static void
+bind_printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"')
+			*s = '?';
+}
+
 /* Counts and logs a failed bind, or forgets the failures of a good one. */
 static void
-bind_account(struct op *o, struct bind *b, const char *cname, int rc)
+bind_account(struct op *o, struct bind *b, const char *lname, int rc)
 {
 	if (rc == LDAP_SUCCESS) {
 		if (b->key != NULL)
@@ -159,7 +169,7 @@ bind_account(struct op *o, struct bind *b, const char *cname, int rc)
 	if (rc != LDAP_INVALID_CREDENTIALS)
 		return;
 	log_info("conn=%llu BIND dn=\"%s\" failed from %s: %s",
-	    (unsigned long long)o->conn->id, cname, o->conn->peer,
+	    (unsigned long long)o->conn->id, lname, o->conn->peer,
 	    b->locked ? "account locked" : "invalid credentials");
 	if (lockout_fail(b->key, &b->pol))
 		log_warn("account locked: \"%s\" for %d s after %d failed binds",
@@ -175,7 +185,7 @@ op_bind(struct op *o)
 	ber_len_t len;
 	ber_tag_t auth;
 	struct diag d;
-	char *cname;
+	char *cname, *lname;
 	int rc = LDAP_OTHER;
 
 	diag_clear(&d);
@@ -185,8 +195,10 @@ op_bind(struct op *o)
 		return;
 	}
 	cname = strndup(name.bv_val, name.bv_len);
+	if ((lname = strdup(cname != NULL ? cname : "")) != NULL)
+		bind_printable(lname);
 	log_info("conn=%llu op=%d BIND dn=\"%s\" method=%lu version=%d",
-	    (unsigned long long)o->conn->id, o->num, cname ? cname : "",
+	    (unsigned long long)o->conn->id, o->num, lname ? lname : "",
 	    (unsigned long)auth, (int)version);
 	/* A bind always starts from anonymous (RFC 4513 5). */
 	conn_set_identity(o->conn, NULL, false);
@@ -206,7 +218,7 @@ op_bind(struct op *o)
 		b.name = cname;
 		b.cred = &cred;
 		rc = bind_check(&b);
-		bind_account(o, &b, cname, rc);
+		bind_account(o, &b, lname ? lname : "", rc);
 		if (rc == LDAP_SUCCESS) {
 			conn_set_identity(o->conn, b.ndn, b.admin);
 			diag_set(&d, LDAP_SUCCESS, "%s", "");
@@ -219,5 +231,6 @@ op_bind(struct op *o)
 	free(b.ndn);
 	free(b.key);
 	free(cname);
+	free(lname);
 	result_bind(o, &d);
 }

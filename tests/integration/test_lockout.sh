@@ -127,6 +127,11 @@ ok "anonymous clients do not see the counters" test "$RC" -eq 0 -a -n "$OUT" \
     -a "$(grep -c vmwBindFailures <<<"$OUT")" -eq 0
 bind A "$CAROL" "$CAROL_PW"
 is "$RC" 0 "another account still binds"
+bind A $'cn=evil\nFORGED conn=1 BIND dn="cn=x" failed from 10.9.9.9:1: invalid credentials' "x"
+is "$RC" 49 "a name with a line break: invalidCredentials"
+is "$(grep -c '^FORGED' "$T_DIR/A/vmdird.log")" 0 "it cannot forge a log line of its own"
+is "$(grep -cE '^.*BIND dn="cn=evil\?FORGED conn=1 BIND dn=\?cn=x\? failed from 10\.9\.9\.9:1: invalid credentials" failed from 127\.0\.0\.1:[0-9]+: invalid credentials$' \
+    "$T_DIR/A/vmdird.log")" 1 "its failure is logged on one line, with the real address"
 bind B "$BOB" "$BOB_PW"
 is "$RC" 0 "the lock is A's own: bob binds on B (no replicated lock state)"
 
