@@ -184,6 +184,23 @@ lockout_clear(const char *key)
 }
 
 void
+lockout_forget(const char *ndn)
+{
+	size_t len = strlen(ndn);
+
+	pthread_mutex_lock(&lockout_mutex);
+	for (size_t b = 0; b < LOCKOUT_BUCKETS; b++)
+		for (struct lockout_rec **q = &lockout_tab[b]; *q != NULL;) {
+			if (strncmp((*q)->key, ndn, len) == 0 &&
+			    ((*q)->key[len] == '\0' || (*q)->key[len] == ' '))
+				lockout_unlink(q);
+			else
+				q = &(*q)->next;
+		}
+	pthread_mutex_unlock(&lockout_mutex);
+}
+
+void
 lockout_counters(uint64_t *failures, uint64_t *locks)
 {
 	*failures = lockout_nfailures;

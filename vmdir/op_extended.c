@@ -154,7 +154,9 @@ ext_passwd(struct op *o, struct berval *value)
 	p.oldpw = oldpw.bv_val != NULL ? &oldpw : NULL;
 	p.newpw.bv_val = hash;
 	p.newpw.bv_len = strlen(hash);
-	if (write_txn(passwd_txn, &p, &d) == LDAP_SUCCESS && clear != NULL) {
+	if (write_txn(passwd_txn, &p, &d) == LDAP_SUCCESS)
+		lockout_forget(ndn);
+	if (d.rc == LDAP_SUCCESS && clear != NULL) {
 		/* RFC 3062: the generated password goes back as genPasswd [0] */
 		if ((out = ber_alloc_t(LBER_USE_DER)) != NULL &&
 		    ber_printf(out, "{tO}", LDAP_TAG_EXOP_MODIFY_PASSWD_GEN, &newpw) >= 0 &&

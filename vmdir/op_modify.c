@@ -290,6 +290,17 @@ modify_parse(BerElement *ber, struct modify *m, struct diag *d)
 	return LDAP_SUCCESS;
 }
 
+/* A new password ends the account's lockout (an administrator's reset). */
+static bool
+modify_sets_password(const struct modify *m)
+{
+	for (size_t i = 0; i < m->nmods; i++)
+		if (m->mods[i].op != LDAP_MOD_DELETE &&
+		    strcasecmp(m->mods[i].at->names[0], "userPassword") == 0)
+			return true;
+	return false;
+}
+
 void
 op_modify(struct op *o)
 {
@@ -312,7 +323,8 @@ op_modify(struct op *o)
 	else if (write_check(o, ndn, &d) == LDAP_SUCCESS &&
 	    modify_parse(o->ber, &m, &d) == LDAP_SUCCESS) {
 		m.ndn = ndn;
-		write_txn(modify_txn, &m, &d);
+		if (write_txn(modify_txn, &m, &d) == LDAP_SUCCESS && modify_sets_password(&m))
+			lockout_forget(ndn);
 	}
 	result_send(o, LDAP_RES_MODIFY, &d);
 	/* values may be passwords the parse did not reach */

@@ -275,6 +275,9 @@ bool	lockout_locked(const char *key, const struct policy *p);
 bool	lockout_fail(const char *key, const struct policy *p);
 /* Forgets key's failures (after a successful bind). */
 void	lockout_clear(const char *key);
+/* Forgets every record of the account ndn, whatever the source (its
+ * password was changed). */
+void	lockout_forget(const char *ndn);
 /* Failed binds and locks since start. */
 void	lockout_counters(uint64_t *failures, uint64_t *locks);
 /* Replaces the clock (seconds, monotonic) for tests; NULL restores it. */

@@ -146,6 +146,13 @@ for i in 1 2 3 4; do bind A "$CAROL" "wrong-again-$i"; done
 bind A "$CAROL" "$CAROL_PW"
 is "$RC" 0 "4 + 4 failures more than a window apart do not lock"
 ok "window back to 180 s" set_policy A vmwPasswordChangeFailedAttemptIntervalSec 180
+for i in 1 2 3 4 5; do bind A "$CAROL" "wrong-$i"; done
+bind A "$CAROL" "$CAROL_PW"
+is "$RC" 49 "carol is locked after 5 more failures"
+R ldappasswd -x -H "$(url A)" -D "$ADMIN_DN" -w "$ADMIN_PW" -s 'C4rol!reset' "$CAROL"
+is "$RC" 0 "the administrator resets carol's password"
+bind A "$CAROL" 'C4rol!reset'
+is "$RC" 0 "a reset password ends the lock"
 
 # ---------------------------------------------------------------- guessing
 MACHINE="cn=B,cn=Domain Controllers,$BASE"

@@ -122,6 +122,17 @@ test_lockout(void)
 	now += 3;
 	ok(!lockout_locked("cn=e", &p), "a shorter unlock interval frees locked accounts");
 
+	p.unlock_interval = 300;
+	for (int i = 0; i < 5; i++) {
+		lockout_fail("cn=g", &p);
+		lockout_fail("cn=g from 10.0.0.1", &p);
+		lockout_fail("cn=gg", &p);
+	}
+	lockout_forget("cn=g");
+	ok(!lockout_locked("cn=g", &p) && !lockout_locked("cn=g from 10.0.0.1", &p),
+	    "a new password forgets every record of the account");
+	ok(lockout_locked("cn=gg", &p), "but not those of another account");
+
 	p.max_failures = 0;
 	for (int i = 0; i < 20; i++)
 		locked = lockout_fail("cn=f", &p);
