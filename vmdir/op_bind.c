@@ -129,6 +129,7 @@ bind_check(struct bind *b)
 	for (int tries = 0; tries < 8; tries++) {
 		free(b->ndn);
 		b->ndn = NULL;
+		b->locked = false;
 		if ((rc = be_begin(srv->be, false, &t)) != LDAP_SUCCESS)
 			return rc;
 		rc = bind_resolve(t, b->name, &b->ndn);
