@@ -258,13 +258,30 @@ ldapc_connect_local(const struct ldapc_opts *o, LDAP **ldp, char **used,
 		*used = local;
 		return rc;
 	}
-	free(local);
+	if (o->password == NULL && !o->anonymous) {
+		/* a simple bind without a password would be anonymous: say why instead */
+		char *m = *msg;
+
+		*msg = ldapc_fmt("%s; without a password there is no other way in",
+		    m ? m : ldap_err2string(rc));
+		free(m);
+		*used = local;
+		return rc;
+	}
 	free(*msg);
 	*msg = NULL;
 	lo = *o;
 	lo.uri = LDAPC_FALLBACK_URI;
 	lo.external = false;
 	rc = ldapc_connect(&lo, ldp, msg);
+	if (ldapc_unreachable(rc)) {
+		char *m = *msg;
+
+		*msg = ldapc_fmt("%s; the local socket %s did not answer either",
+		    m ? m : ldap_err2string(rc), local);
+		free(m);
+	}
+	free(local);
 	if ((*used = strdup(LDAPC_FALLBACK_URI)) == NULL && rc == LDAP_SUCCESS) {
 		ldap_unbind_ext_s(*ldp, NULL, NULL);
 		*ldp = NULL;

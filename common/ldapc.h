@@ -65,8 +65,9 @@ int	 ldapc_connect(const struct ldapc_opts *o, LDAP **ldp, char **msg);
 /*
  * The tools' default when no server is named: the local socket with SASL
  * EXTERNAL (or a simple bind when o gives a password), and when the socket
- * does not answer, LDAPC_FALLBACK_URI with o's simple bind. o->uri is
- * ignored; *used (caller frees) is the URI that answered.
+ * does not answer, LDAPC_FALLBACK_URI with o's simple bind (only when o
+ * gives a password: without one that bind would be anonymous). o->uri is
+ * ignored; *used (caller frees) is the URI tried last.
  */
 int	 ldapc_connect_local(const struct ldapc_opts *o, LDAP **ldp, char **used,
 	    char **msg);
