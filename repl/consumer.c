@@ -107,7 +107,7 @@ consumer_connect(const char *uri)
 		    ldap_err2string(rc), why);
 	} else if (rc != LDAP_SUCCESS)
 		log_warn("replication: cannot bind to %s as %s: %s", uri,
-		    cons.machine_dn, msg != NULL ? msg : ldap_err2string(rc));
+		    cons.machine_dn, ldap_err2string(rc));
 	free(msg);
 	if (rc != LDAP_SUCCESS)
 		return NULL;

@@ -231,8 +231,7 @@ join_domain(const char *uri, const char *admin_pw, const char *myuri, struct dia
 	o.bind_dn = admin;
 	o.password = admin_pw;
 	if ((rc = ldapc_bind(j.ld, &o, &msg)) != LDAP_SUCCESS) {
-		diag_set(d, rc, "cannot bind to %s as %s: %s", uri, admin,
-		    msg ? msg : ldap_err2string(rc));
+		diag_set(d, rc, "cannot bind to %s as %s: %s", uri, admin, ldap_err2string(rc));
 		goto done;
 	}
 	if ((rc = join_first(j.ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", "serverName",
