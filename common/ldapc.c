@@ -190,9 +190,7 @@ ldapc_open(const struct ldapc_opts *o, LDAP **ldp, char **msg)
 static int
 ldapc_bind_external(LDAP *ld)
 {
-	struct berval none = { 0, NULL };
-
-	return ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &none, NULL, NULL, NULL);
+	return ldap_sasl_bind_s(ld, NULL, "EXTERNAL", NULL, NULL, NULL, NULL);
 }
 
 int
