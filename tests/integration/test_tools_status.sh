@@ -35,6 +35,20 @@ ok "init and start A" repl_init A
 ok "join and start B (to A)" repl_join B A
 ok "join and start C (to A)" repl_join C A
 ok "C pulls from B" agr_add C B A
+# Each node keeps its own server object current (invocationId, URI): wait
+# until every node holds every object's final form, so no such write
+# lands while B is Standalone below.
+objects_current() {
+	local n m inv
+	for n in A B C; do
+		inv=$(rootdse_attr "$n" invocationId)
+		for m in A B C; do
+			attr_is "$m" "$(srv_dn "$n")" invocationId "$inv" || return 1
+			attr_is "$m" "$(srv_dn "$n")" labeledURI "$(url "$n")" || return 1
+		done
+	done
+}
+wait_ok "every server object is current on every node" objects_current
 wait_same "A, B and C converge" A B C
 wait_ok "every partner is 0 changes behind" all_behind_zero
 
