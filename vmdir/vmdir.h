@@ -341,6 +341,10 @@ int		 be_has_children(struct be_txn *t, uint64_t id, bool *yes);
 int		 be_children(struct be_txn *t, uint64_t id, struct idset *out);
 /* Adds id and every descendant to out. */
 int		 be_subtree(struct be_txn *t, uint64_t id, struct idset *out);
+/* id and every descendant in *out (initialised here, caller frees with
+ * idset_free), parents before their children (breadth first), not sorted:
+ * for walks that need an entry's parent handled first. */
+int		 be_subtree_topdown(struct be_txn *t, uint64_t id, struct idset *out);
 
 /* True if attribute at has an equality index. */
 bool		 be_indexed(const struct be *be, const struct at_def *at);
