@@ -409,16 +409,16 @@ conn_park(struct conn *c, struct op *o)
 	now = c->bev == NULL ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) <= CONN_LOW;
 	if (!now) {
+		log_debug("conn=%llu op=%d parked until the client reads",
+		    (unsigned long long)c->id, o->num);
 		o->parked_next = c->parked;
 		c->parked = o;
 		atomic_fetch_add(&conn_nparked, 1);
 	}
 	pthread_mutex_unlock(&c->lock);
+	/* once parked, o belongs to the loop thread */
 	if (now)
 		op_resume(o);
-	else
-		log_debug("conn=%llu op=%d parked until the client reads",
-		    (unsigned long long)c->id, o->num);
 }
 
 int

@@ -463,6 +463,7 @@ search_continue(struct op *o)
 	struct search *s = o->cont_arg;
 	struct diag d;
 	uint64_t next = 0;
+	int rc;
 
 	o->cont_arg = NULL;
 	if (o->abandoned) {
@@ -470,7 +471,8 @@ search_continue(struct op *o)
 		return;
 	}
 	diag_clear(&d);
-	search_finish(s, search_run(s, false, &d, &next), &d, next);
+	rc = search_run(s, false, &d, &next);
+	search_finish(s, rc, &d, next);
 }
 
 /* Root DSE and schema subentry: not in storage, readable anonymously. */
@@ -581,5 +583,6 @@ op_search(struct op *o)
 		search_free(s);
 		return;
 	}
-	search_finish(s, search_run(s, true, &d, &next), &d, next);
+	rc = search_run(s, true, &d, &next);
+	search_finish(s, rc, &d, next);
 }

@@ -7,7 +7,9 @@
 # slow readers are dropped once their output has not moved for
 # write_timeout, with one exact log line each, and A serves normally
 # afterwards. A client that stops reading for a moment and then reads
-# everything gets every entry of every search.
+# everything gets every entry of every search. Each slow connection asks
+# for more than the kernel's socket buffers hold plus the server's output
+# bound, so its searches must park (the debug log says so).
 set -u
 . "$(dirname "$0")/lib.sh"
 : "${REPL_OP_TIMEOUT:=20}"
@@ -37,7 +39,7 @@ like "$ntree" "^[0-9]+$" "whole tree counted on A ($ntree entries)"
 wait_ok "the bulk entries reached B" eval '[ "$(count B "$P")" = $((NENT + 1)) ]'
 
 cat >"$T_DIR/slow.py" <<'EOF'
-import fcntl, socket, struct, sys, termios, time
+import fcntl, os, socket, struct, sys, termios, time
 
 from ber import tlv, integer, octets, msg
 
@@ -61,12 +63,14 @@ def attach(port, admin, pw, base, nsearch):
     return s
 
 def entries(s, nsearch):
-    """Reads every answer: {msgid: [entries, resultCode]} once all are done."""
-    got, buf = {}, b""
+    """Reads every answer: {msgid: [entries, resultCode]} once all are
+    done, and the number of bytes read."""
+    got, buf, total = {}, b"", 0
     while sum(1 for v in got.values() if v[1] is not None) < nsearch:
         c = s.recv(1 << 16)
         if not c:
             break
+        total += len(c)
         buf += c
         while len(buf) >= 2:
             h, n = 2, buf[1]
@@ -89,11 +93,17 @@ def entries(s, nsearch):
                 v[0] += 1
             elif tag == 0x65:
                 v[1] = m[j + 2]
-    return got
+    return got, total
 
 mode, port, admin, pw, base = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 
-if mode == "never":
+if mode == "size":
+    # bytes of one whole-tree answer (and the bind's)
+    s = attach(port, admin, pw, base, 1)
+    s.settimeout(120)
+    print(entries(s, 1)[1])
+
+elif mode == "never":
     # N connections that send their searches and never read; holds them
     # open until killed.
     n, nsearch = int(sys.argv[6]), int(sys.argv[7])
@@ -107,12 +117,15 @@ if mode == "never":
         time.sleep(3600)
 
 elif mode == "pause":
-    # stops reading for a while, then reads everything
-    nsearch, pause = int(sys.argv[6]), float(sys.argv[7])
+    # does not read until the file go exists, then reads everything
+    nsearch, go = int(sys.argv[6]), sys.argv[7]
     s = attach(port, admin, pw, base, nsearch)
-    time.sleep(pause)
+    print("port", s.getsockname()[1], flush=True)
+    end = time.time() + 120
+    while time.time() < end and not os.path.exists(go):
+        time.sleep(0.05)
     s.settimeout(120)
-    got = entries(s, nsearch)
+    got = entries(s, nsearch)[0]
     print("answers", len(got), "counts", sorted(set(v[0] for v in got.values())),
           "codes", sorted(set(v[1] for v in got.values())))
 EOF
@@ -145,13 +158,38 @@ EOF
 
 within "before: a search on A" one_a 17
 
+# Enough searches per slow connection to exceed the kernel's socket
+# buffers plus the server's output bound (1 MiB), whatever the sysctls.
+answer=$(slow size A)
+like "$answer" "^[0-9]+$" "a whole-tree answer is ${answer} bytes"
+read -r _ _ wmax </proc/sys/net/ipv4/tcp_wmem || wmax=4194304
+NSEARCH=$(((wmax + 4 * 1048576) / ${answer:-1048576} + 2))
+[ "$NSEARCH" -gt 200 ] && NSEARCH=200
+echo "# $NSEARCH whole-tree searches per slow connection (tcp_wmem max $wmax)"
+
+# debug_on NODE: raises its log level to debug (the parked lines).
+debug_on() {
+	kill -USR1 "${NODE_PID[$1]}"
+	wait_until grep -q 'log level now debug' "$T_DIR/$1/vmdird.log"
+}
+# conn_of NODE PORT: the connection id of the client at local PORT.
+conn_of() {
+	sed -nE "s/.* conn=([0-9]+) fd=[0-9]+ ACCEPT from 127\.0\.0\.1:$2\$/\1/p" "$T_DIR/$1/vmdird.log"
+}
+ok "A logs at debug level" debug_on A
+
 # --- slow readers attached to A -------------------------------------------------
 t_attach=$(now_ms)
-slow never A $NSLOW 4 >"$T_DIR/never.out" 2>&1 &
+slow never A $NSLOW $NSEARCH >"$T_DIR/never.out" 2>&1 &
 slowpid=$!
 REPL_DEADLINE=90 wait_until grep -q '^answering' "$T_DIR/never.out"
 like "$(cat "$T_DIR/never.out")" "^answering $NSLOW\$" \
-    "$NSLOW slow readers (4 x $THREADS workers) attached, each with 4 whole-tree searches being answered"
+    "$NSLOW slow readers (4 x $THREADS workers) attached, each with $NSEARCH whole-tree searches being answered"
+slowconns=""
+for p in $(sed -n 's/^ports //p' "$T_DIR/never.out"); do
+	slowconns="$slowconns $(conn_of A "$p")"
+done
+slowconns=$(echo $slowconns | tr ' ' '\n' | sort -n | tr '\n' ' ')
 
 within "with slow readers: anonymous root DSE search on A" rootdse_a
 within "with slow readers: bind on A" whoami_a
@@ -179,15 +217,15 @@ DROP_RE="^[^ ]+ vmdird\\[info\\] conn=[0-9]+ dropped: client did not read its re
 ndropped() { grep -cE "$DROP_RE" "$T_DIR/A/vmdird.log"; }
 REPL_DEADLINE=$((WT + 30)) wait_until eval '[ "$(ndropped)" -ge $NSLOW ]'
 is "$(ndropped)" "$NSLOW" "the $NSLOW slow readers are dropped, each with the exact log line"
-ports=$(sed -n 's/^ports //p' "$T_DIR/never.out")
-want=""
-for p in $ports; do
-	want="$want $(sed -nE "s/.* conn=([0-9]+) fd=[0-9]+ ACCEPT from 127\\.0\\.0\\.1:$p\$/\\1/p" "$T_DIR/A/vmdird.log")"
-done
-want=$(echo $want | tr ' ' '\n' | sort -n | tr '\n' ' ')
 got=$(grep -E "$DROP_RE" "$T_DIR/A/vmdird.log" | sed -E 's/.* conn=([0-9]+) dropped.*/\1/' |
     sort -n | tr '\n' ' ')
-is "$got" "$want" "the dropped connections are exactly the slow readers' (conn ids by port)"
+is "$got" "$slowconns" "the dropped connections are exactly the slow readers' (conn ids by port)"
+missing=""
+for c in $slowconns; do
+	grep -qE "\\[debug\\] conn=$c op=[0-9]+ parked until the client reads\$" "$T_DIR/A/vmdird.log" ||
+	    missing="$missing $c"
+done
+is "${missing:-none}" none "every slow reader had its searches parked (no worker waited for it)"
 # Each was dropped no sooner than write_timeout after it was accepted
 # (server clock for both).
 early=$(python3 - "$T_DIR/A/vmdird.log" "$WT" <<'EOF'
@@ -219,10 +257,18 @@ within "after: add on A" add_on A after-a
 is "$(count A)" $((ntree + 3)) "after: a whole-tree search on A returns every entry"
 wait_same "after: A and B hold identical directories" A B
 
-# --- a client that stops reading for a while, then reads everything ------------
-out=$(slow pause B 3 2 2>&1)
-is "$out" "answers 3 counts [$((ntree + 3))] codes [0]" \
-    "a client that paused reading gets all $((ntree + 3)) entries of each of its 3 searches"
+# --- a client that stops reading until its searches park, then reads everything
+ok "B logs at debug level" debug_on B
+slow pause B "$NSEARCH" "$T_DIR/go" >"$T_DIR/pause.out" 2>&1 &
+pausepid=$!
+wait_until grep -q '^port ' "$T_DIR/pause.out"
+pconn=$(conn_of B "$(sed -n 's/^port //p' "$T_DIR/pause.out")")
+wait_ok "the pausing client's searches park on B" \
+    grep -qE "\\[debug\\] conn=$pconn op=[0-9]+ parked until the client reads\$" "$T_DIR/B/vmdird.log"
+touch "$T_DIR/go"
+wait "$pausepid"
+is "$(sed -n 's/^answers //p' "$T_DIR/pause.out")" "$NSEARCH counts [$((ntree + 3))] codes [0]" \
+    "once it reads, it gets all $((ntree + 3)) entries of each of its $NSEARCH searches"
 ok "no connection of B was dropped" eval '! grep -q " dropped: " "$T_DIR/B/vmdird.log"'
 survived B "the pausing reader"
 ok "A stops cleanly" node_stop A
