@@ -46,20 +46,26 @@ from ber import tlv, integer, octets, msg
 def bind(mid, dn, pw):
     return msg(mid, tlv(0x60, integer(3) + octets(dn) + tlv(0x80, pw.encode())))
 
-def search(mid, base):
-    """Whole subtree, (objectClass=*), every user attribute."""
-    return msg(mid, tlv(0x63, octets(base) + tlv(0x0A, b"\x02") + tlv(0x0A, b"\x00")
+def search(mid, base, kind="search"):
+    """Whole subtree, (objectClass=*), every user attribute; kind "pull"
+    adds the replication pull control (from USN 0, an empty vector, pages
+    of 5000, no waiting): every entry with its metadata."""
+    op = tlv(0x63, octets(base) + tlv(0x0A, b"\x02") + tlv(0x0A, b"\x00")
         + integer(0) + integer(0) + tlv(0x01, b"\x00") + tlv(0x87, b"objectClass")
-        + tlv(0x30, b"")))
+        + tlv(0x30, b""))
+    if kind == "pull":
+        v = tlv(0x30, octets("0") + octets("") + integer(5000) + integer(0) + octets(""))
+        op += tlv(0xA0, tlv(0x30, octets("1.3.6.1.4.1.6876.40.10.3.1") + octets(v)))
+    return msg(mid, op)
 
 def unread(s):
     return struct.unpack("i", fcntl.ioctl(s, termios.FIONREAD, b"\0\0\0\0"))[0]
 
-def attach(port, admin, pw, base, nsearch):
+def attach(port, admin, pw, base, nsearch, kind="search"):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.connect(("127.0.0.1", port))
-    s.sendall(bind(1, admin, pw) + b"".join(search(2 + k, base) for k in range(nsearch)))
+    s.sendall(bind(1, admin, pw) + b"".join(search(2 + k, base, kind) for k in range(nsearch)))
     return s
 
 def entries(s, nsearch):
@@ -98,16 +104,16 @@ def entries(s, nsearch):
 mode, port, admin, pw, base = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 
 if mode == "size":
-    # bytes of one whole-tree answer (and the bind's)
-    s = attach(port, admin, pw, base, 1)
+    # bytes of one whole-tree answer (and the bind's), search or pull
+    s = attach(port, admin, pw, base, 1, sys.argv[6])
     s.settimeout(120)
     print(entries(s, 1)[1])
 
 elif mode == "never":
-    # N connections that send their searches and never read; holds them
-    # open until killed.
-    n, nsearch = int(sys.argv[6]), int(sys.argv[7])
-    socks = [attach(port, admin, pw, base, nsearch) for _ in range(n)]
+    # N connections that send their searches (or pulls) and never read;
+    # holds them open until killed.
+    kind, n, nsearch = sys.argv[6], int(sys.argv[7]), int(sys.argv[8])
+    socks = [attach(port, admin, pw, base, nsearch, kind) for _ in range(n)]
     print("ports", " ".join(str(s.getsockname()[1]) for s in socks), flush=True)
     end = time.time() + 60
     while time.time() < end and any(unread(s) == 0 for s in socks):
@@ -160,12 +166,19 @@ within "before: a search on A" one_a 17
 
 # Enough searches per slow connection to exceed the kernel's socket
 # buffers plus the server's output bound (1 MiB), whatever the sysctls.
-answer=$(slow size A)
-like "$answer" "^[0-9]+$" "a whole-tree answer is ${answer} bytes"
 read -r _ _ wmax </proc/sys/net/ipv4/tcp_wmem || wmax=4194304
-NSEARCH=$(((wmax + 4 * 1048576) / ${answer:-1048576} + 2))
-[ "$NSEARCH" -gt 200 ] && NSEARCH=200
-echo "# $NSEARCH whole-tree searches per slow connection (tcp_wmem max $wmax)"
+# how_many KIND: requests whose answers exceed that.
+how_many() {
+	local answer n
+	answer=$(slow size A "$1")
+	n=$(((wmax + 4 * 1048576) / ${answer:-1048576} + 2))
+	echo "# a whole-tree $1 answer is ${answer:-?} bytes; $n per slow connection (tcp_wmem max $wmax)" >&2
+	[ "$n" -gt 200 ] && n=200
+	echo "$n"
+}
+NSEARCH=$(how_many search)
+NPULL=$(how_many pull)
+like "$NSEARCH:$NPULL" "^[0-9]+:[0-9]+$" "answer sizes measured"
 
 # debug_on NODE: raises its log level to debug (the parked lines).
 debug_on() {
@@ -178,11 +191,18 @@ conn_of() {
 }
 ok "A logs at debug level" debug_on A
 
-# --- slow readers attached to A -------------------------------------------------
+# --- slow readers and a slow consumer attached to A -----------------------------
 t_attach=$(now_ms)
-slow never A $NSLOW $NSEARCH >"$T_DIR/never.out" 2>&1 &
+slow never A search $NSLOW $NSEARCH >"$T_DIR/never.out" 2>&1 &
 slowpid=$!
+# and a replication consumer that does not read its pulls
+slow never A pull 1 $NPULL >"$T_DIR/pull.out" 2>&1 &
+pullpid=$!
 REPL_DEADLINE=90 wait_until grep -q '^answering' "$T_DIR/never.out"
+REPL_DEADLINE=90 wait_until grep -q '^answering' "$T_DIR/pull.out"
+like "$(cat "$T_DIR/pull.out")" "^answering 1\$" \
+    "a consumer that does not read attached, with $NPULL pulls being answered"
+pullconn=$(conn_of A "$(sed -n 's/^ports //p' "$T_DIR/pull.out")")
 like "$(cat "$T_DIR/never.out")" "^answering $NSLOW\$" \
     "$NSLOW slow readers (4 x $THREADS workers) attached, each with $NSEARCH whole-tree searches being answered"
 slowconns=""
@@ -215,17 +235,20 @@ echo "# the checks above ran ${t_phase} ms after the slow readers attached; $ndr
 # --- the slow readers are dropped after write_timeout ---------------------------
 DROP_RE="^[^ ]+ vmdird\\[info\\] conn=[0-9]+ dropped: client did not read its results for $WT s\$"
 ndropped() { grep -cE "$DROP_RE" "$T_DIR/A/vmdird.log"; }
-REPL_DEADLINE=$((WT + 30)) wait_until eval '[ "$(ndropped)" -ge $NSLOW ]'
-is "$(ndropped)" "$NSLOW" "the $NSLOW slow readers are dropped, each with the exact log line"
+REPL_DEADLINE=$((WT + 30)) wait_until eval '[ "$(ndropped)" -ge $((NSLOW + 1)) ]'
+is "$(ndropped)" "$((NSLOW + 1))" "the $NSLOW slow readers and the slow consumer are dropped, each with the exact log line"
 got=$(grep -E "$DROP_RE" "$T_DIR/A/vmdird.log" | sed -E 's/.* conn=([0-9]+) dropped.*/\1/' |
     sort -n | tr '\n' ' ')
-is "$got" "$slowconns" "the dropped connections are exactly the slow readers' (conn ids by port)"
+want=$(echo $slowconns $pullconn | tr ' ' '\n' | sort -n | tr '\n' ' ')
+is "$got" "$want" "the dropped connections are exactly the slow readers' and the slow consumer's (conn ids by port)"
 missing=""
 for c in $slowconns; do
 	grep -qE "\\[debug\\] conn=$c op=[0-9]+ parked until the client reads\$" "$T_DIR/A/vmdird.log" ||
 	    missing="$missing $c"
 done
 is "${missing:-none}" none "every slow reader had its searches parked (no worker waited for it)"
+ok "the slow consumer had its pulls parked (no pull thread waited for it)" \
+    grep -qE "\\[debug\\] conn=$pullconn op=[0-9]+ parked until the client reads\$" "$T_DIR/A/vmdird.log"
 # Each was dropped no sooner than write_timeout after it was accepted
 # (server clock for both).
 early=$(python3 - "$T_DIR/A/vmdird.log" "$WT" <<'EOF'
@@ -247,8 +270,8 @@ print(" ".join(early))
 EOF
 )
 is "$early" "" "no slow reader was dropped before write_timeout ($WT s)"
-kill "$slowpid" 2>/dev/null
-wait "$slowpid" 2>/dev/null
+kill "$slowpid" "$pullpid" 2>/dev/null
+wait "$slowpid" "$pullpid" 2>/dev/null
 survived A "the slow readers"
 
 # --- afterwards ---------------------------------------------------------------------
