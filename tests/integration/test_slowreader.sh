@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # test_slowreader.sh: clients that send whole-tree searches and never read
 # their results must not hold the workers. With four times as many such
-# connections as worker threads attached to node A, other clients'
-# searches, binds and writes, and replication between A and B, keep
-# completing (each within a generous bound; the times are printed); the
-# slow readers are dropped once their output has not moved for
-# write_timeout, with one exact log line each, and A serves normally
-# afterwards. A client that stops reading for a moment and then reads
-# everything gets every entry of every search. Each slow connection asks
-# for more than the kernel's socket buffers hold plus the server's output
-# bound, so its searches must park (the debug log says so).
+# connections as worker threads attached to node A (and a replication
+# consumer that never reads its pulls), other clients' searches, binds
+# and writes, and replication between A and B, keep completing (each
+# within a generous bound; the times are printed); the slow connections
+# are dropped once their output has not moved for write_timeout, with one
+# exact log line each, and A serves normally afterwards. A client that
+# stops reading until its searches park, and then reads, gets every entry
+# of every search. Each slow connection asks for more than the kernel's
+# socket buffers hold plus the server's output bound, so its operations
+# must park (the debug log says so).
 set -u
 . "$(dirname "$0")/lib.sh"
 : "${REPL_OP_TIMEOUT:=20}"
