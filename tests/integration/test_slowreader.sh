@@ -16,6 +16,10 @@ set -u
 : "${REPL_OP_TIMEOUT:=20}"
 . "$(dirname "$0")/repl_lib.sh"
 
+# the raw clients go with the test, whichever way it ends
+helpers=()
+trap 'kill "${helpers[@]}" 2>/dev/null; t_cleanup' EXIT
+
 THREADS=2
 NSLOW=$((4 * THREADS))
 WT=10			# node A's write_timeout, seconds
@@ -196,9 +200,11 @@ ok "A logs at debug level" debug_on A
 t_attach=$(now_ms)
 slow never A search $NSLOW $NSEARCH >"$T_DIR/never.out" 2>&1 &
 slowpid=$!
+helpers+=($slowpid)
 # and a replication consumer that does not read its pulls
 slow never A pull 1 $NPULL >"$T_DIR/pull.out" 2>&1 &
 pullpid=$!
+helpers+=($pullpid)
 REPL_DEADLINE=90 wait_until grep -q '^answering' "$T_DIR/never.out"
 REPL_DEADLINE=90 wait_until grep -q '^answering' "$T_DIR/pull.out"
 like "$(cat "$T_DIR/pull.out")" "^answering 1\$" \
@@ -285,6 +291,7 @@ wait_same "after: A and B hold identical directories" A B
 ok "B logs at debug level" debug_on B
 slow pause B "$NSEARCH" "$T_DIR/go" >"$T_DIR/pause.out" 2>&1 &
 pausepid=$!
+helpers+=($pausepid)
 wait_until grep -q '^port ' "$T_DIR/pause.out"
 pconn=$(conn_of B "$(sed -n 's/^port //p' "$T_DIR/pause.out")")
 wait_ok "the pausing client's searches park on B" \
