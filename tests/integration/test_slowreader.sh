@@ -140,7 +140,10 @@ elif mode == "pause":
     print("answers", len(got), "counts", sorted(set(v[0] for v in got.values())),
           "codes", sorted(set(v[1] for v in got.values())))
 EOF
-slow() { timeout 300 python3 "$T_DIR/slow.py" "$1" "${NODE_PORT[$2]}" "$ADMIN_DN" "$ADMIN_PW" "$BASE" "${@:3}"; }
+# slow MODE NODE ARGS...: the raw client. Only ever run in a subshell
+# ($(...) or &): it execs, so that the pid of & is the client's and
+# killing it ends the client.
+slow() { exec timeout 300 python3 "$T_DIR/slow.py" "$1" "${NODE_PORT[$2]}" "$ADMIN_DN" "$ADMIN_PW" "$BASE" "${@:3}"; }
 
 # now_ms: a monotonic-enough clock for the durations printed below.
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
