@@ -61,6 +61,12 @@ filter_add_child(struct filter *f, struct filter *child)
 	return LDAP_SUCCESS;
 }
 
+bool
+filter_set_full(const struct filter *f)
+{
+	return f->kind == FILTER_NOT && f->nchildren == 1;
+}
+
 int
 filter_check_set(struct filter_ctx *c, const struct filter *f)
 {

@@ -67,15 +67,11 @@ filter_ber_set(struct filter_ctx *c, BerElement *ber, int depth,
 	struct filter	*child;
 	int		 rc;
 
-	while (filter_ber_left(ber) > 0) {
-		rc = filter_ber(c, ber, depth + 1, &child);
-		if (rc != LDAP_SUCCESS)
+	while (!filter_set_full(f) && filter_ber_left(ber) > 0)
+		if ((rc = filter_ber(c, ber, depth + 1, &child)) !=
+		    LDAP_SUCCESS || (rc = filter_add_child(f, child)) !=
+		    LDAP_SUCCESS)
 			return rc;
-		if ((rc = filter_add_child(f, child)) != LDAP_SUCCESS)
-			return rc;
-		if (f->kind == FILTER_NOT)
-			break;
-	}
 	return filter_check_set(c, f);
 }
 

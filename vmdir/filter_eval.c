@@ -112,11 +112,95 @@ filter_value_match(const struct filter *f, const struct berval *ev,
 	}
 }
 
-/* Matches one entry value against normalised nv. */
+/*
+ * What an assertion compares: which attributes (type), and how one of
+ * their values matches (value: FILTER_TRUE, FILTER_FALSE or
+ * FILTER_UNDEFINED), with what the assertion prepared (arg).
+ */
+struct filter_match {
+	bool	 (*type)(const struct schema *, const struct filter *,
+		    const void *, const char *, const struct at_def *);
+	int	 (*value)(const struct schema *, const struct filter *,
+		    const void *, const struct berval *);
+	const void *arg;
+};
+
+/* TRUE if a value of the entry matches, else UNDEFINED if one could not
+ * be compared, else FALSE. */
 static int
-filter_eval_value(const struct schema *s, const struct filter *f,
-    const struct berval *v, const struct berval *nv)
+filter_match_attrs(const struct schema *s, const struct filter *f,
+    const struct filter_match *m, const struct entry *e)
 {
+	const struct attr *a;
+	size_t		 i, j;
+	int		 r, res = FILTER_FALSE;
+
+	for (i = 0; i < e->nattrs && res != FILTER_TRUE; i++) {
+		a = &e->attrs[i];
+		if (!m->type(s, f, m->arg, a->name, a->at))
+			continue;
+		for (j = 0; j < a->nvals && res != FILTER_TRUE; j++)
+			if ((r = m->value(s, f, m->arg, &a->vals[j])) !=
+			    FILTER_FALSE)
+				res = r;
+	}
+	return res;
+}
+
+/* The same over the values of the RDNs of the entry's DN (RFC 4511
+ * 4.5.1.7.7 dnAttributes); an RDN that does not split is Undefined. */
+static int
+filter_match_dn(const struct schema *s, const struct filter *f,
+    const struct filter_match *m, const struct entry *e)
+{
+	struct berval	 v;
+	char		*dn, *rdn, *up, **types, **vals;
+	size_t		 i, n;
+	int		 k, r, res = FILTER_FALSE;
+
+	dn = strdup(e->dn != NULL ? e->dn : e->ndn != NULL ? e->ndn : "");
+	for (k = 0; dn != NULL && *dn != '\0' && k < FILTER_MAX_RDNS &&
+	    res != FILTER_TRUE; k++) {
+		if ((rdn = dn_rdn(dn)) == NULL) {
+			res = FILTER_UNDEFINED;
+			break;
+		}
+		if (dn_rdn_split(rdn, &types, &vals, &n) != LDAP_SUCCESS)
+			res = FILTER_UNDEFINED;
+		else {
+			for (i = 0; i < n && res != FILTER_TRUE; i++) {
+				if (!m->type(s, f, m->arg, types[i], NULL))
+					continue;
+				v.bv_val = vals[i];
+				v.bv_len = strlen(vals[i]);
+				if ((r = m->value(s, f, m->arg, &v)) !=
+				    FILTER_FALSE)
+					res = r;
+			}
+			dn_rdn_free(types, vals, n);
+		}
+		free(rdn);
+		up = dn_parent(dn);
+		free(dn);
+		dn = up;
+	}
+	free(dn);
+	return res;
+}
+
+static bool
+filter_ava_type(const struct schema *s, const struct filter *f,
+    const void *arg, const char *name, const struct at_def *at)
+{
+	return filter_type_match(s, f, name, at);
+}
+
+/* Matches one entry value against the normalised assertion value arg. */
+static int
+filter_ava_value(const struct schema *s, const struct filter *f,
+    const void *arg, const struct berval *v)
+{
+	const struct berval *nv = arg;
 	struct berval	 ev;
 	bool		 match;
 	int		 res;
@@ -135,31 +219,50 @@ filter_eval_value(const struct schema *s, const struct filter *f,
 	return res;
 }
 
-/* Equality, ordering, approx and rule-less extensible assertions. */
+/* Equality, ordering, approx and rule-less extensible assertions, over
+ * the entry's attributes or (dn) the values of its DN. */
 static int
 filter_eval_ava(const struct schema *s, const struct filter *f,
-    const struct entry *e)
+    const struct entry *e, bool dn)
 {
-	struct berval	 nv;
-	const struct attr *a;
-	size_t		 i, j;
-	int		 r, res = FILTER_FALSE;
+	struct filter_match	 m = { filter_ava_type, filter_ava_value, NULL };
+	struct berval		 nv;
+	int			 res;
 
-	if (s != NULL && f->at == NULL)
+	if (!dn && s != NULL && f->at == NULL)
 		return FILTER_UNDEFINED;
 	if (filter_norm(s, f->at, &f->value, &nv) != LDAP_SUCCESS)
 		return FILTER_UNDEFINED;
-	for (i = 0; i < e->nattrs && res != FILTER_TRUE; i++) {
-		a = &e->attrs[i];
-		if (!filter_type_match(s, f, a->name, a->at))
-			continue;
-		for (j = 0; j < a->nvals && res != FILTER_TRUE; j++)
-			if ((r = filter_eval_value(s, f, &a->vals[j], &nv)) !=
-			    FILTER_FALSE)
-				res = r;
-	}
+	m.arg = &nv;
+	res = dn ? filter_match_dn(s, f, &m, e) :
+	    filter_match_attrs(s, f, &m, e);
 	free(nv.bv_val);
 	return res;
+}
+
+/* A substring assertion's pieces, normalised. */
+struct filter_pieces {
+	struct berval	 ini, fin;	/* bv_val NULL if absent */
+	struct berval	*any;
+	size_t		 nany;
+};
+
+static void
+filter_pieces_free(struct filter_pieces *p)
+{
+	size_t	 i;
+
+	free(p->ini.bv_val);
+	free(p->fin.bv_val);
+	for (i = 0; i < p->nany; i++)
+		free(p->any[i].bv_val);
+	free(p->any);
+}
+
+static bool
+filter_pieces_match(const struct berval *v, const struct filter_pieces *p)
+{
+	return schema_substr_match(v, &p->ini, p->any, p->nany, &p->fin);
 }
 
 /* Normalises one substring piece; empty pieces stay empty. */
@@ -177,46 +280,42 @@ filter_norm_piece(const struct schema *s, const struct filter *f,
 }
 
 static int
+filter_substr_value(const struct schema *s, const struct filter *f,
+    const void *arg, const struct berval *v)
+{
+	const struct filter_pieces *p = arg;
+	struct berval	 ev;
+	int		 res;
+
+	if (filter_norm(s, f->at, v, &ev) != LDAP_SUCCESS)
+		return FILTER_UNDEFINED;
+	res = filter_pieces_match(&ev, p) ? FILTER_TRUE : FILTER_FALSE;
+	free(ev.bv_val);
+	return res;
+}
+
+static int
 filter_eval_substr(const struct schema *s, const struct filter *f,
     const struct entry *e)
 {
-	struct berval	 ini = { 0, NULL }, fin = { 0, NULL }, *any, ev;
-	const struct attr *a;
-	size_t		 i, j, nany = 0;
-	int		 res = FILTER_UNDEFINED;
+	struct filter_pieces	 p = { { 0, NULL }, { 0, NULL }, NULL, 0 };
+	struct filter_match	 m = { filter_ava_type, filter_substr_value, &p };
+	int			 res = FILTER_UNDEFINED;
 
 	if (s != NULL && f->at == NULL)
 		return FILTER_UNDEFINED;
-	if ((any = calloc(f->nany + 1, sizeof(*any))) == NULL)
+	if ((p.any = calloc(f->nany + 1, sizeof(*p.any))) == NULL)
 		return FILTER_UNDEFINED;
-	if (filter_norm_piece(s, f, &f->initial, &ini) != LDAP_SUCCESS ||
-	    filter_norm_piece(s, f, &f->final, &fin) != LDAP_SUCCESS)
+	if (filter_norm_piece(s, f, &f->initial, &p.ini) != LDAP_SUCCESS ||
+	    filter_norm_piece(s, f, &f->final, &p.fin) != LDAP_SUCCESS)
 		goto done;
-	for (; nany < f->nany; nany++)
-		if (filter_norm_piece(s, f, &f->any[nany], &any[nany]) !=
-		    LDAP_SUCCESS)
+	for (; p.nany < f->nany; p.nany++)
+		if (filter_norm_piece(s, f, &f->any[p.nany],
+		    &p.any[p.nany]) != LDAP_SUCCESS)
 			goto done;
-	res = FILTER_FALSE;
-	for (i = 0; i < e->nattrs && res != FILTER_TRUE; i++) {
-		a = &e->attrs[i];
-		if (!filter_type_match(s, f, a->name, a->at))
-			continue;
-		for (j = 0; j < a->nvals && res != FILTER_TRUE; j++) {
-			if (filter_norm(s, f->at, &a->vals[j], &ev) !=
-			    LDAP_SUCCESS)
-				res = FILTER_UNDEFINED;
-			else if (schema_substr_match(&ev, &ini, any, nany,
-			    &fin))
-				res = FILTER_TRUE;
-			free(ev.bv_val);
-		}
-	}
+	res = filter_match_attrs(s, f, &m, e);
  done:
-	free(ini.bv_val);
-	free(fin.bv_val);
-	for (i = 0; i < f->nany; i++)
-		free(any[i].bv_val);
-	free(any);
+	filter_pieces_free(&p);
 	return res;
 }
 
@@ -233,79 +332,18 @@ filter_eval_present(const struct schema *s, const struct filter *f,
 	return FILTER_FALSE;
 }
 
-/* One RDN's values, for dnAttributes (RFC 4511 4.5.1.7.7). */
-static int
-filter_eval_rdn(const struct schema *s, const struct filter *f,
-    const char *rdn, const struct berval *nv)
-{
-	struct berval	 v;
-	char		**types, **vals;
-	size_t		 i, n;
-	int		 r, res = FILTER_FALSE;
-
-	if (dn_rdn_split(rdn, &types, &vals, &n) != LDAP_SUCCESS)
-		return FILTER_UNDEFINED;
-	for (i = 0; i < n && res != FILTER_TRUE; i++) {
-		if (!filter_type_match(s, f, types[i], NULL))
-			continue;
-		v.bv_val = vals[i];
-		v.bv_len = strlen(vals[i]);
-		if ((r = filter_eval_value(s, f, &v, nv)) != FILTER_FALSE)
-			res = r;
-	}
-	dn_rdn_free(types, vals, n);
-	return res;
-}
-
-static int
-filter_eval_dn(const struct schema *s, const struct filter *f,
-    const struct entry *e)
-{
-	struct berval	 nv;
-	char		*dn, *rdn, *up;
-	int		 i, r, res = FILTER_FALSE;
-
-	if (filter_norm(s, f->at, &f->value, &nv) != LDAP_SUCCESS)
-		return FILTER_UNDEFINED;
-	dn = strdup(e->dn != NULL ? e->dn : e->ndn != NULL ? e->ndn : "");
-	for (i = 0; dn != NULL && *dn != '\0' && i < FILTER_MAX_RDNS &&
-	    res != FILTER_TRUE; i++) {
-		if ((rdn = dn_rdn(dn)) == NULL) {
-			res = FILTER_UNDEFINED;
-			break;
-		}
-		if ((r = filter_eval_rdn(s, f, rdn, &nv)) != FILTER_FALSE)
-			res = r;
-		free(rdn);
-		up = dn_parent(dn);
-		free(dn);
-		dn = up;
-	}
-	free(dn);
-	free(nv.bv_val);
-	return res;
-}
-
 /* An extensible match with a rule: the assertion prepared once. */
 struct filter_mra {
 	const struct schema_rule *mr;
 	struct berval	 nv;		/* equality and ordering rules */
-	struct berval	 ini, fin;	/* substrings; bv_val NULL if absent */
-	struct berval	*any;
-	size_t		 nany;
+	struct filter_pieces sub;	/* substrings rules */
 };
 
 static void
 filter_mra_free(struct filter_mra *m)
 {
-	size_t	 i;
-
 	free(m->nv.bv_val);
-	free(m->ini.bv_val);
-	free(m->fin.bv_val);
-	for (i = 0; i < m->nany; i++)
-		free(m->any[i].bv_val);
-	free(m->any);
+	filter_pieces_free(&m->sub);
 }
 
 /* One piece of a SubstringAssertion (RFC 4517 3.3.30), in which only
@@ -354,24 +392,24 @@ filter_mra_substr(const struct schema *s, const struct filter *f,
 
 	if ((star = memchr(p, '*', end - p)) == NULL)
 		return LDAP_INVALID_SYNTAX;
-	if (star > p && (rc = filter_mra_piece(s, m, p, star - p, &m->ini)) !=
+	if (star > p && (rc = filter_mra_piece(s, m, p, star - p, &m->sub.ini)) !=
 	    LDAP_SUCCESS)
 		return rc;
 	for (p = star + 1; (star = memchr(p, '*', end - p)) != NULL;
 	    p = star + 1) {
 		if (star == p)
 			continue;
-		if ((na = reallocarray(m->any, m->nany + 1, sizeof(*na))) ==
-		    NULL)
+		if ((na = reallocarray(m->sub.any, m->sub.nany + 1,
+		    sizeof(*na))) == NULL)
 			return LDAP_OTHER;
-		m->any = na;
+		m->sub.any = na;
 		if ((rc = filter_mra_piece(s, m, p, star - p,
-		    &m->any[m->nany])) != LDAP_SUCCESS)
+		    &m->sub.any[m->sub.nany])) != LDAP_SUCCESS)
 			return rc;
-		m->nany++;
+		m->sub.nany++;
 	}
 	if (p < end)
-		return filter_mra_piece(s, m, p, end - p, &m->fin);
+		return filter_mra_piece(s, m, p, end - p, &m->sub.fin);
 	return LDAP_SUCCESS;
 }
 
@@ -394,9 +432,10 @@ filter_mra_init(const struct schema *s, const struct filter *f,
 
 /* A value the rule cannot compare does not match. */
 static int
-filter_mra_value(const struct schema *s, const struct filter_mra *m,
-    const struct berval *v)
+filter_mra_value(const struct schema *s, const struct filter *f,
+    const void *arg, const struct berval *v)
 {
+	const struct filter_mra *m = arg;
 	struct berval	 ev;
 	bool		 match;
 
@@ -404,8 +443,7 @@ filter_mra_value(const struct schema *s, const struct filter_mra *m,
 		return FILTER_FALSE;
 	switch (schema_mr_usage(m->mr)) {
 	case MR_SUBSTRINGS:
-		match = schema_substr_match(&ev, &m->ini, m->any, m->nany,
-		    &m->fin);
+		match = filter_pieces_match(&ev, &m->sub);
 		break;
 	case MR_ORDERING:
 		/* RFC 4517 4.2: TRUE if the value is below the assertion. */
@@ -424,8 +462,10 @@ filter_mra_value(const struct schema *s, const struct filter_mra *m,
  * attribute the rule can compare except private ones. */
 static bool
 filter_mra_attr(const struct schema *s, const struct filter *f,
-    const struct filter_mra *m, const char *name, const struct at_def *at)
+    const void *arg, const char *name, const struct at_def *at)
 {
+	const struct filter_mra *m = arg;
+
 	if (f->attr != NULL)
 		return filter_type_match(s, f, name, at);
 	if (at == NULL)
@@ -437,67 +477,26 @@ filter_mra_attr(const struct schema *s, const struct filter *f,
 	return schema_mr_usable(m->mr, s != NULL ? at : NULL);
 }
 
-/* The values of the entry's DN's RDNs (RFC 4511 4.5.1.7.7 dnAttributes). */
-static bool
-filter_mra_dn(const struct schema *s, const struct filter *f,
-    const struct filter_mra *m, const struct entry *e)
-{
-	struct berval	 v;
-	char		*dn, *rdn, *up, **types, **vals;
-	size_t		 i, n;
-	int		 k;
-	bool		 found = false;
-
-	dn = strdup(e->dn != NULL ? e->dn : e->ndn != NULL ? e->ndn : "");
-	for (k = 0; dn != NULL && *dn != '\0' && k < FILTER_MAX_RDNS &&
-	    !found; k++) {
-		if ((rdn = dn_rdn(dn)) == NULL)
-			break;
-		if (dn_rdn_split(rdn, &types, &vals, &n) == LDAP_SUCCESS) {
-			for (i = 0; i < n && !found; i++) {
-				if (!filter_mra_attr(s, f, m, types[i], NULL))
-					continue;
-				v.bv_val = vals[i];
-				v.bv_len = strlen(vals[i]);
-				found = filter_mra_value(s, m, &v) ==
-				    FILTER_TRUE;
-			}
-			dn_rdn_free(types, vals, n);
-		}
-		free(rdn);
-		up = dn_parent(dn);
-		free(dn);
-		dn = up;
-	}
-	free(dn);
-	return found;
-}
-
 static int
 filter_eval_mra(const struct schema *s, const struct filter *f,
     const struct entry *e)
 {
-	struct filter_mra	 m;
-	const struct attr	*a;
-	size_t			 i, j;
-	int			 res = FILTER_FALSE;
+	struct filter_mra	 mra;
+	struct filter_match	 m = { filter_mra_attr, filter_mra_value, &mra };
+	int			 res;
 
 	/* An unknown rule, one that cannot compare the type, or a value
 	 * the rule cannot read make the item Undefined (RFC 4511 4.5.1.7). */
-	if (filter_mra_init(s, f, &m) != LDAP_SUCCESS) {
-		filter_mra_free(&m);
+	if (filter_mra_init(s, f, &mra) != LDAP_SUCCESS) {
+		filter_mra_free(&mra);
 		return FILTER_UNDEFINED;
 	}
-	for (i = 0; i < e->nattrs && res != FILTER_TRUE; i++) {
-		a = &e->attrs[i];
-		if (!filter_mra_attr(s, f, &m, a->name, a->at))
-			continue;
-		for (j = 0; j < a->nvals && res != FILTER_TRUE; j++)
-			res = filter_mra_value(s, &m, &a->vals[j]);
-	}
-	if (res != FILTER_TRUE && f->dnattrs && filter_mra_dn(s, f, &m, e))
+	res = filter_match_attrs(s, f, &m, e);
+	/* Values never compare Undefined here: only a match counts. */
+	if (res != FILTER_TRUE && f->dnattrs &&
+	    filter_match_dn(s, f, &m, e) == FILTER_TRUE)
 		res = FILTER_TRUE;
-	filter_mra_free(&m);
+	filter_mra_free(&mra);
 	return res;
 }
 
@@ -509,10 +508,10 @@ filter_eval_ext(const struct schema *s, const struct filter *f,
 
 	if (f->rule != NULL)
 		return filter_eval_mra(s, f, e);
-	r = filter_eval_ava(s, f, e);
+	r = filter_eval_ava(s, f, e, false);
 	if (r == FILTER_TRUE || !f->dnattrs)
 		return r;
-	if ((d = filter_eval_dn(s, f, e)) == FILTER_TRUE)
+	if ((d = filter_eval_ava(s, f, e, true)) == FILTER_TRUE)
 		return FILTER_TRUE;
 	return r == FILTER_UNDEFINED || d == FILTER_UNDEFINED ?
 	    FILTER_UNDEFINED : FILTER_FALSE;
@@ -551,6 +550,6 @@ filter_eval(const struct schema *s, const struct filter *f,
 	case FILTER_EXT:
 		return filter_eval_ext(s, f, e);
 	default:
-		return filter_eval_ava(s, f, e);
+		return filter_eval_ava(s, f, e, false);
 	}
 }

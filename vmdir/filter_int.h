@@ -30,6 +30,8 @@ int		 filter_new(struct filter_ctx *c, enum filter_kind kind,
 /* Appends child to an AND, OR or NOT; takes ownership (frees child if it
  * cannot be added). */
 int		 filter_add_child(struct filter *f, struct filter *child);
+/* True once f takes no more children: a NOT has its one child. */
+bool		 filter_set_full(const struct filter *f);
 /* c->err unless a NOT has exactly one child. */
 int		 filter_check_set(struct filter_ctx *c, const struct filter *f);
 /* Copies [p, p + len) into out, NUL-terminated; caller frees. */

@@ -175,16 +175,14 @@ filter_parse_list(struct filter_ctx *c, int depth, struct filter *f)
 	struct filter	*child;
 	int		 rc;
 
-	for (;;) {
+	while (!filter_set_full(f)) {
 		filter_skip_space(c);
 		if (*c->p != '(')
 			break;
-		if ((rc = filter_parse(c, depth + 1, &child)) != LDAP_SUCCESS)
+		if ((rc = filter_parse(c, depth + 1, &child)) !=
+		    LDAP_SUCCESS || (rc = filter_add_child(f, child)) !=
+		    LDAP_SUCCESS)
 			return rc;
-		if ((rc = filter_add_child(f, child)) != LDAP_SUCCESS)
-			return rc;
-		if (f->kind == FILTER_NOT)
-			break;
 	}
 	return filter_check_set(c, f);
 }
