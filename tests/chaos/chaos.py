@@ -1,0 +1,1093 @@
+#!/usr/bin/env python3
+"""chaos.py: a replication chaos suite for vmdird (TAP output).
+
+Three nodes (n1 --init, n2 and n3 --join, agreements in a full mesh), each
+in a network namespace of its own with its own address on a bridge that
+lives in a hub namespace (all created here and removed at exit). Where
+namespaces are not available (not root, no "ip netns"), the nodes run on
+127.0.0.1 and a partition is made by setting the node STANDALONE (no
+replication in or out).
+
+Every round (a seed drives everything the driver asks of the servers):
+
+  partition  one node is cut off (its link on the bridge goes down), and
+             conflicting writes are made on both sides: modify/modify on
+             several attributes, add/add on one DN, delete vs modify,
+             delete of a parent vs add of a child, rename vs add of a child
+             under the old name, rename vs rename; then the link comes back.
+  storm      the three nodes write the same 50 entries (modify, add,
+             delete, modrdn, children) for a number of ticks, while one
+             node's link flaps and another node is killed with SIGKILL and
+             restarted.
+
+After each phase: wait for quiescence (bounded), then check that every
+node holds the same directory (tombstones and conflict entries included,
+entries and values sorted, leaving out only uSNCreated, uSNChanged,
+upToDateVector, lastLocalUsnProcessed and the local-USN field of
+attributeMetaData), that the per-attribute metadata is the same, that every
+acknowledged add is there exactly once (or its tombstone), and that no
+entry (by objectGUID) sits under different parents on different nodes.
+
+The first line names the seed; CHAOS_SEED=<seed> (or --seed) replays it.
+"""
+import argparse
+import ctypes
+import difflib
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import ldap
+    import ldap.extop
+except ImportError:  # pragma: no cover
+    print("1..0 # SKIP python-ldap is not installed (python3-ldap)")
+    sys.exit(0)
+
+BASE = "dc=vsphere,dc=local"
+ADMIN_DN = "cn=Administrator,cn=Users," + BASE
+ADMIN_PW = "Adm1n!Chaos"
+SITE_DN = "cn=Default-First-Site,cn=Sites,cn=Configuration," + BASE
+DELETED = "cn=Deleted Objects," + BASE
+STATE_OID = "1.3.6.1.4.1.6876.40.10.4.1"
+MARK = "employeeNumber"          # the unique marker of every add we make
+LOCAL_ATTRS = {"usncreated", "usnchanged", "uptodatevector", "lastlocalusnprocessed"}
+NODES = ("n1", "n2", "n3")
+OP_TIMEOUT = float(os.environ.get("CHAOS_OP_TIMEOUT", "30"))
+
+
+def log(msg):
+    for line in str(msg).splitlines() or [""]:
+        print("# " + line, flush=True)
+
+
+# ---------------------------------------------------------------- TAP
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def result(self, good, desc, detail=None):
+        self.n += 1
+        if good:
+            print("ok %d - %s" % (self.n, desc), flush=True)
+        else:
+            self.failed += 1
+            print("not ok %d - %s" % (self.n, desc), flush=True)
+            if detail:
+                log(detail)
+        return good
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+
+
+# ---------------------------------------------------------------- networks
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+
+
+def run(cmd, check=True, quiet=False, **kw):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True, **kw)
+    if check and r.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), r.returncode,
+                                                 r.stdout.strip()))
+    return r
+
+
+class NetnsNet:
+    """One namespace per node, on a bridge in a hub namespace. A node is cut
+    by taking its port on the bridge (the hub's end of its veth) down: the
+    node sees its carrier go, its partners lose it. The driver reaches each
+    node from inside the node's own namespace (its own address stays
+    reachable there), so it can write on both sides of a partition."""
+    kind = "netns"
+
+    def __init__(self, subnet):
+        self.pfx = "trchaos%d" % os.getpid()
+        self.hub = self.pfx + "-hub"
+        self.subnet = subnet
+        self.made = []
+
+    def ns(self, i):
+        return "%s-n%d" % (self.pfx, i)
+
+    def addr(self, i):
+        return "%s.%d" % (self.subnet, i)
+
+    def port(self, i):
+        return 389
+
+    def setup(self, n):
+        run(["ip", "netns", "add", self.hub])
+        self.made.append(self.hub)
+        run(["ip", "-n", self.hub, "link", "add", "br0", "type", "bridge"])
+        run(["ip", "-n", self.hub, "link", "set", "br0", "up"])
+        for i in range(1, n + 1):
+            ns = self.ns(i)
+            run(["ip", "netns", "add", ns])
+            self.made.append(ns)
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+            run(["ip", "-n", self.hub, "link", "add", "v%d" % i, "type", "veth",
+                 "peer", "name", "eth0", "netns", ns])
+            run(["ip", "-n", self.hub, "link", "set", "v%d" % i, "master", "br0", "up"])
+            run(["ip", "-n", ns, "addr", "add", self.addr(i) + "/24", "dev", "eth0"])
+            run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+
+    def prefix(self, i):
+        return ["ip", "netns", "exec", self.ns(i)]
+
+    def connect(self, i, timeout):
+        me = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        there = os.open("/run/netns/" + self.ns(i), os.O_RDONLY)
+        try:
+            if _libc.setns(there, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns " + self.ns(i))
+            try:
+                s = socket.create_connection((self.addr(i), self.port(i)), timeout)
+            finally:
+                if _libc.setns(me, CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), "setns back")
+        finally:
+            os.close(me)
+            os.close(there)
+        s.settimeout(None)
+        return s
+
+    def cut(self, i, cluster=None):
+        run(["ip", "-n", self.hub, "link", "set", "v%d" % i, "down"])
+
+    def heal(self, i, cluster=None):
+        run(["ip", "-n", self.hub, "link", "set", "v%d" % i, "up"])
+
+    def teardown(self):
+        for ns in reversed(self.made):
+            run(["ip", "netns", "del", ns], check=False)
+        self.made = []
+
+
+class LoopNet:
+    """127.0.0.1 only: a cut node is set STANDALONE (its agreements pause:
+    no replication in or out), a heal sets it NORMAL again."""
+    kind = "loopback"
+
+    def __init__(self):
+        self.ports = {}
+
+    def addr(self, i):
+        return "127.0.0.1"
+
+    def port(self, i):
+        if i not in self.ports:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            self.ports[i] = s.getsockname()[1]
+            s.close()
+        return self.ports[i]
+
+    def setup(self, n):
+        pass
+
+    def prefix(self, i):
+        return []
+
+    def connect(self, i, timeout):
+        return None
+
+    def cut(self, i, cluster):
+        cluster.node(i).set_state("STANDALONE")
+
+    def heal(self, i, cluster):
+        cluster.node(i).set_state("NORMAL")
+
+    def teardown(self):
+        pass
+
+
+def netns_available():
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        return False, "not root" if os.geteuid() != 0 else "no ip command"
+    name = "trchaos%dprobe" % os.getpid()
+    r = run(["ip", "netns", "add", name], check=False)
+    if r.returncode != 0:
+        return False, r.stdout.strip()
+    run(["ip", "netns", "del", name], check=False)
+    return True, ""
+
+
+# ---------------------------------------------------------------- nodes
+class Node:
+    def __init__(self, cluster, i):
+        self.c = cluster
+        self.i = i
+        self.name = "n%d" % i
+        self.dir = os.path.join(cluster.dir, self.name)
+        self.data = os.path.join(self.dir, "data")
+        self.proc = None
+        self._ld = None
+        os.makedirs(self.dir, exist_ok=True)
+
+    @property
+    def addr(self):
+        return self.c.net.addr(self.i)
+
+    @property
+    def port(self):
+        return self.c.net.port(self.i)
+
+    @property
+    def uri(self):
+        return "ldap://%s:%d" % (self.addr, self.port)
+
+    def _logf(self):
+        return open(os.path.join(self.dir, "vmdird.log"), "a")
+
+    def init(self):
+        with self._logf() as f:
+            subprocess.run(self.c.net.prefix(self.i) + [
+                self.c.vmdird, "--init", "-d", self.data, "--password", ADMIN_PW,
+                "--schema-dir", self.c.schema, "--node", self.name],
+                stdout=f, stderr=subprocess.STDOUT, check=True)
+
+    def join(self, partner):
+        with self._logf() as f:
+            subprocess.run(self.c.net.prefix(self.i) + [
+                self.c.vmdird, "--join", partner.uri, "-d", self.data, "--password",
+                ADMIN_PW, "--node", self.name, "-l", self.addr, "-p", str(self.port),
+                "--schema-dir", self.c.schema],
+                stdout=f, stderr=subprocess.STDOUT, check=True)
+
+    def start(self):
+        with self._logf() as f:
+            f.write("=== start at %s\n" % time.strftime("%H:%M:%S"))
+            f.flush()
+            self.proc = subprocess.Popen(self.c.net.prefix(self.i) + [
+                self.c.vmdird, "-d", self.data, "-l", self.addr, "-p", str(self.port),
+                "--schema-dir", self.c.schema, "--log-level",
+                os.environ.get("CHAOS_LOG_LEVEL", "info")] + self.c.extra,
+                stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited during start-up (status %s)" %
+                                   (self.name, self.proc.returncode))
+            try:
+                self.rootdse("vendorName")
+                return
+            except (ldap.LDAPError, OSError):
+                self.reset()
+                time.sleep(0.05)
+        raise RuntimeError("%s does not answer after 30 s" % self.name)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self):
+        self.reset()
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def stop(self):
+        self.reset()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    # --- LDAP
+    def ld(self, bind=True):
+        if self._ld is None:
+            sock = self.c.net.connect(self.i, 5)
+            if sock is not None:
+                ld = ldap.initialize(self.uri, fileno=sock.detach())
+            else:
+                ld = ldap.initialize(self.uri)
+            ld.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
+            ld.set_option(ldap.OPT_REFERRALS, 0)
+            ld.set_option(ldap.OPT_NETWORK_TIMEOUT, 5)
+            ld.set_option(ldap.OPT_TIMEOUT, OP_TIMEOUT)
+            try:
+                ld.simple_bind_s(ADMIN_DN, ADMIN_PW)
+            except ldap.LDAPError:
+                try:
+                    ld.unbind_s()
+                except ldap.LDAPError:
+                    pass
+                raise
+            self._ld = ld
+        return self._ld
+
+    def reset(self):
+        if self._ld is not None:
+            try:
+                self._ld.unbind_s()
+            except Exception:
+                pass
+        self._ld = None
+
+    def call(self, fn, *args, **kw):
+        """fn(ld, ...) with one reconnect if the connection was lost."""
+        for attempt in (0, 1):
+            try:
+                return fn(self.ld(), *args, **kw)
+            except (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR, OSError):
+                self.reset()
+                if attempt == 1:
+                    raise
+
+    def rootdse(self, attr):
+        r = self.call(lambda ld: ld.search_ext_s("", ldap.SCOPE_BASE, "(objectClass=*)",
+                                                  [attr], timeout=OP_TIMEOUT))
+        v = r[0][1].get(attr, [b""]) if r else [b""]
+        return v[0].decode()
+
+    def usn(self):
+        return int(self.rootdse("highestCommittedUSN") or 0)
+
+    def set_state(self, state):
+        req = ldap.extop.ExtendedRequest(STATE_OID, ("state " + state).encode())
+        self.call(lambda ld: ld.extop_s(req))
+
+    def search(self, base, scope, filt, attrs):
+        return self.call(lambda ld: ld.search_ext_s(base, scope, filt, attrs,
+                                                     timeout=OP_TIMEOUT))
+
+    def add(self, dn, attrs):
+        ml = [(k, [v.encode() if isinstance(v, str) else v for v in
+                   (vs if isinstance(vs, list) else [vs])]) for k, vs in attrs.items()]
+        return self.call(lambda ld: ld.add_ext_s(dn, ml))
+
+    def modify(self, dn, mods):
+        return self.call(lambda ld: ld.modify_ext_s(dn, enc_mods(mods)))
+
+    def delete(self, dn):
+        return self.call(lambda ld: ld.delete_ext_s(dn))
+
+    def rename(self, dn, newrdn, newsup=None, delold=1):
+        return self.call(lambda ld: ld.rename_s(dn, newrdn, newsup, delold))
+
+    def partner_status(self):
+        """(ok, text): every partner 0 changes behind, by vdcrepadmin."""
+        if not self.c.vdcrepadmin:
+            return True, "(vdcrepadmin not built)"
+        r = run(self.c.net.prefix(self.i) + [
+            self.c.vdcrepadmin, "-f", "showpartnerstatus", "-h", self.addr, "-p",
+            str(self.port), "-u", "administrator", "-w", ADMIN_PW],
+            check=False, timeout=60)
+        behind = [l for l in r.stdout.splitlines() if l.startswith("Partner is ")]
+        good = (r.returncode == 0 and "Status available: No" not in r.stdout and
+                len(behind) > 0 and all(l == "Partner is 0 changes behind." for l in behind))
+        return good, r.stdout
+
+
+def enc_mods(mods):
+    out = []
+    for op, attr, vals in mods:
+        if vals is not None:
+            vals = [v.encode() if isinstance(v, str) else v for v in vals]
+        out.append((op, attr, vals))
+    return out
+
+
+class Cluster:
+    def __init__(self, args, net, workdir):
+        self.net = net
+        self.dir = workdir
+        self.vmdird = args.vmdird
+        self.schema = args.schema_dir
+        self.vdcrepadmin = os.path.join(os.path.dirname(self.vmdird), "vdcrepadmin")
+        if not os.access(self.vdcrepadmin, os.X_OK):
+            self.vdcrepadmin = None
+        self.extra = []
+        for kv in os.environ.get("CHAOS_VMDIRD_OPTS", "").split():
+            self.extra += ["-o", kv]
+        self.nodes = []
+
+    def node(self, i):
+        return self.nodes[i - 1]
+
+    def up(self):
+        self.net.setup(len(NODES))
+        self.nodes = [Node(self, i) for i in range(1, len(NODES) + 1)]
+        n1 = self.nodes[0]
+        n1.init()
+        n1.start()
+        for n in self.nodes[1:]:
+            n.join(n1)
+            n.start()
+        # a full mesh: the joins made n1 <-> n2 and n1 <-> n3
+        for a, b in ((2, 3), (3, 2)):
+            A, B = self.node(a), self.node(b)
+            n1.add("labeledURI=%s,cn=Replication Agreements,cn=%s,cn=Servers,%s" %
+                   (B.uri, A.name, SITE_DN),
+                   {"objectClass": "vmwReplicationAgreement", "labeledURI": B.uri})
+
+    def down(self):
+        for n in self.nodes:
+            try:
+                n.kill9()
+            except Exception:
+                pass
+        self.net.teardown()
+
+
+# ---------------------------------------------------------------- dumps
+def text(v):
+    return v.decode("utf-8", "backslashreplace")
+
+
+class Dump:
+    """One node's directory: entries by DN (tombstones included)."""
+
+    def __init__(self, node):
+        self.node = node.name
+        got = {}
+        for base in (BASE, DELETED):
+            for dn, attrs in node.search(base, ldap.SCOPE_SUBTREE, "(objectClass=*)",
+                                         ["*", "+"]):
+                if dn is None:
+                    continue
+                got[dn] = attrs
+        self.entries = {}        # dn -> {attr(lower): sorted [values]}
+        for dn, attrs in got.items():
+            e = {}
+            for k, vs in attrs.items():
+                kl = k.lower()
+                if kl in LOCAL_ATTRS:
+                    continue
+                vals = [text(v) for v in vs]
+                if kl == "attributemetadata":
+                    vals = [strip_local_usn(v) for v in vals]
+                e.setdefault(kl, []).extend(vals)
+            for kl in e:
+                e[kl] = sorted(e[kl])
+            self.entries[dn] = e
+        self.by_guid = {}
+        self.dups = []
+        for dn, e in self.entries.items():
+            g = e.get("objectguid", [None])[0]
+            if g is None:
+                continue
+            g = g.lower()
+            if g in self.by_guid:
+                self.dups.append((g, self.by_guid[g], dn))
+            self.by_guid[g] = dn
+        self.dn_guid = {dn.lower(): e.get("objectguid", [None])[0]
+                        for dn, e in self.entries.items()}
+
+    def render(self, meta):
+        out = []
+        for dn in sorted(self.entries, key=lambda d: (d.lower(), d)):
+            e = self.entries[dn]
+            out.append("dn: " + dn)
+            for k in sorted(e):
+                if (k == "attributemetadata") != meta:
+                    continue
+                for v in e[k]:
+                    out.append("%s: %s" % (k, v))
+            out.append("")
+        return out
+
+    def parent_guid(self, dn):
+        p = parent_of(dn)
+        return (self.dn_guid.get(p.lower()) or ("?" + p)).lower()
+
+
+def strip_local_usn(v):
+    f = v.split(":")
+    if len(f) >= 6:
+        return ":".join([f[0]] + f[2:])
+    return v
+
+
+def parent_of(dn):
+    """The parent of dn (RDN values here never hold an escaped comma)."""
+    dns = ldap.dn.str2dn(dn)
+    return ldap.dn.dn2str(dns[1:])
+
+
+def diff_text(a, b, na, nb, limit=80):
+    d = list(difflib.unified_diff(a, b, na, nb, n=2, lineterm=""))
+    if len(d) > limit:
+        d = d[:limit] + ["... (%d more diff lines)" % (len(d) - limit)]
+    return "\n".join(d)
+
+
+# ---------------------------------------------------------------- the suite
+class Chaos:
+    def __init__(self, args, tap):
+        self.args = args
+        self.tap = tap
+        self.acked = {}          # marker -> (node, dn, guid or None)
+        self.unacked = {}        # marker -> (node, dn): outcome unknown
+        self.mcount = 0
+        self.c = None
+
+    # ---------------- helpers
+    def marker(self, rnd):
+        self.mcount += 1
+        return "m%s-%d-%d" % (self.args.seed, rnd, self.mcount)
+
+    def person(self, cn, marker, **more):
+        a = {"objectClass": ["top", "person", "organizationalPerson", "inetOrgPerson"],
+             "cn": cn, "sn": cn, MARK: marker}
+        a.update(more)
+        return a
+
+    def track_add(self, node, dn, attrs, ok, err=None):
+        m = attrs.get(MARK)
+        if m is None:
+            return
+        if ok:
+            guid = None
+            try:
+                r = node.search(BASE, ldap.SCOPE_SUBTREE, "(%s=%s)" % (MARK, m),
+                                ["objectGUID"])
+                if r:
+                    guid = text(r[0][1]["objectGUID"][0]).lower()
+            except (ldap.LDAPError, OSError, KeyError):
+                pass
+            self.acked[m] = (node.name, dn, guid)
+        elif isinstance(err, (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.OTHER, OSError)):
+            self.unacked[m] = (node.name, dn)
+
+    def do_add(self, node, dn, attrs):
+        try:
+            node.add(dn, attrs)
+            self.track_add(node, dn, attrs, True)
+            return True
+        except (ldap.LDAPError, OSError) as e:
+            self.track_add(node, dn, attrs, False, e)
+            return False
+
+    def try_op(self, what, fn, *a):
+        try:
+            fn(*a)
+            return True
+        except (ldap.LDAPError, OSError) as e:
+            log("%s: %s" % (what, errname(e)))
+            return False
+
+    def wait_converged(self, what, deadline):
+        """Bounded wait: dumps identical, or the nodes quiet (USNs not
+        moving, partners 0 behind). Returns the last dumps."""
+        t_end = time.time() + deadline
+        last_usns, still_since = None, time.time()
+        dumps = None
+        while True:
+            try:
+                usns = [n.usn() for n in self.c.nodes]
+                dumps = [Dump(n) for n in self.c.nodes]
+            except (ldap.LDAPError, OSError) as e:
+                log("%s: reading the nodes: %s" % (what, errname(e)))
+                usns, dumps = None, None
+            if dumps is not None:
+                texts = [d.render(False) + d.render(True) for d in dumps]
+                if all(t == texts[0] for t in texts[1:]):
+                    # identical: make sure nothing is still moving
+                    time.sleep(1)
+                    try:
+                        if [n.usn() for n in self.c.nodes] == usns:
+                            log("%s: identical dumps after %.1f s (USNs %s)" %
+                                (what, deadline - (t_end - time.time()), usns))
+                            return dumps, True
+                    except (ldap.LDAPError, OSError):
+                        pass
+                    continue
+            if usns != last_usns:
+                last_usns, still_since = usns, time.time()
+            elif usns is not None and time.time() - still_since >= self.args.quiet:
+                st = [n.partner_status() for n in self.c.nodes]
+                if all(s[0] for s in st):
+                    log("%s: quiet for %d s (USNs %s), every partner 0 behind, "
+                        "but the dumps differ" % (what, self.args.quiet, usns))
+                    return dumps, True
+            if time.time() >= t_end:
+                log("%s: no quiescence within %d s (USNs %s)" % (what, deadline, usns))
+                for n in self.c.nodes:
+                    ok, out = n.partner_status()
+                    log("%s partner status:\n%s" % (n.name, out.strip()))
+                return dumps, False
+            time.sleep(0.5)
+
+    # ---------------- checks
+    def check(self, what, rnd):
+        tap = self.tap
+        alive = [n.name for n in self.c.nodes if not n.alive()]
+        tap.result(not alive, "%s: every node still running" % what,
+                   "dead: %s" % alive)
+        for n in self.c.nodes:
+            if not n.alive():
+                tail_log(n)
+                n.start()
+        dumps, quiet = self.wait_converged(what, self.args.deadline)
+        tap.result(quiet, "%s: quiescence (USNs stop moving, partners 0 behind) "
+                   "within %d s" % (what, self.args.deadline))
+        if dumps is None:
+            tap.result(False, "%s: dumps readable on every node" % what)
+            return False
+        good = True
+        # full dumps on disk, for a look after the run
+        for d in dumps:
+            with open(os.path.join(self.c.dir, "dump-%s-%s.ldif" % (what.replace(" ", "-"),
+                                                                    d.node)), "w") as f:
+                f.write("\n".join(d.render(False) + d.render(True)) + "\n")
+        # 1. entries and values (metadata apart)
+        texts = [d.render(False) for d in dumps]
+        detail = []
+        for d, t in zip(dumps[1:], texts[1:]):
+            if t != texts[0]:
+                detail.append(diff_text(texts[0], t, dumps[0].node, d.node))
+        good &= tap.result(not detail, "%s: identical entries on %s (%d entries with "
+                           "tombstones and conflict entries; values sorted)" %
+                           (what, ", ".join(NODES), len(dumps[0].entries)),
+                           "\n".join(detail) + "\n" + self.summarise(dumps) if detail else None)
+        # 2. per-attribute metadata
+        detail = []
+        metas = [d.render(True) for d in dumps]
+        for d, t in zip(dumps[1:], metas[1:]):
+            if t != metas[0]:
+                detail.append(diff_text(metas[0], t, dumps[0].node, d.node))
+        good &= tap.result(not detail, "%s: identical per-attribute metadata (local USN "
+                           "aside)" % what, "\n".join(detail) if detail else None)
+        # 3. acknowledged adds exactly once
+        good &= self.check_adds(what, dumps)
+        # 4. one parent per objectGUID
+        good &= self.check_parents(what, dumps)
+        return good
+
+    def summarise(self, dumps):
+        """Entries (by objectGUID) that differ, one line each."""
+        lines = []
+        guids = sorted(set().union(*[set(d.by_guid) for d in dumps]))
+        for g in guids:
+            names = [d.by_guid.get(g) for d in dumps]
+            ents = [d.entries.get(n) if n else None for d, n in zip(dumps, names)]
+            if all(n == names[0] for n in names) and all(
+                    {k: v for k, v in (e or {}).items() if k != "attributemetadata"} ==
+                    {k: v for k, v in (ents[0] or {}).items() if k != "attributemetadata"}
+                    for e in ents):
+                continue
+            parts = []
+            for d, n, e in zip(dumps, names, ents):
+                if n is None:
+                    parts.append("%s: absent" % d.node)
+                    continue
+                diffs = []
+                if e and ents[0] and n == names[0]:
+                    for k in sorted(set(e) | set(ents[0])):
+                        if k != "attributemetadata" and e.get(k) != ents[0].get(k):
+                            diffs.append("%s=%s" % (k, e.get(k)))
+                parts.append("%s: %s%s" % (d.node, n, (" [" + "; ".join(diffs) + "]")
+                                           if diffs else ""))
+            lines.append("objectGUID %s: %s" % (g, " | ".join(parts)))
+            if len(lines) >= 25:
+                lines.append("...")
+                break
+        return "differing entries by objectGUID:\n" + "\n".join(lines)
+
+    def check_adds(self, what, dumps):
+        problems = []
+        for d in dumps:
+            seen = {}
+            for dn, e in d.entries.items():
+                for m in e.get(MARK.lower(), []):
+                    seen.setdefault(m, []).append(dn)
+            for m, dns in seen.items():
+                if len(dns) > 1:
+                    problems.append("%s: marker %s on %d entries: %s" %
+                                    (d.node, m, len(dns), dns))
+            tomb_guids = {e.get("objectguid", [""])[0].lower()
+                          for dn, e in d.entries.items() if e.get("isdeleted")}
+            for m, (origin, dn, guid) in self.acked.items():
+                if m in seen:
+                    if guid and len(seen[m]) == 1:
+                        g = (d.entries[seen[m][0]].get("objectguid", [""])[0]).lower()
+                        if g != guid:
+                            problems.append("%s: add %s (%s on %s) acknowledged as "
+                                            "objectGUID %s, marker now on %s (%s)" %
+                                            (d.node, m, dn, origin, guid, g, seen[m][0]))
+                    continue
+                if guid and guid in tomb_guids:
+                    continue
+                problems.append("%s: acknowledged add %s (%s on %s, objectGUID %s) is "
+                                "neither there nor a tombstone" % (d.node, m, dn, origin, guid))
+        n = len(self.acked)
+        return self.tap.result(not problems, "%s: each of %d acknowledged adds there "
+                               "exactly once (or deleted: its tombstone), on every node; "
+                               "no marker twice" % (what, n),
+                               "\n".join(problems[:40]) if problems else None)
+
+    def check_parents(self, what, dumps):
+        problems = []
+        for d in dumps:
+            for g, a, b in d.dups:
+                problems.append("%s: objectGUID %s twice: %s and %s" % (d.node, g, a, b))
+        guids = set().union(*[set(d.by_guid) for d in dumps])
+        for g in sorted(guids):
+            where = []
+            for d in dumps:
+                dn = d.by_guid.get(g)
+                where.append((d.node, dn, d.parent_guid(dn) if dn else None))
+            parents = {p for _, dn, p in where if dn}
+            if len(parents) > 1:
+                problems.append("objectGUID %s under different parents: %s" % (
+                    g, "; ".join("%s: %s" % (n, dn) for n, dn, _ in where)))
+            elif any(dn is None for _, dn, _ in where):
+                problems.append("objectGUID %s missing on some nodes: %s" % (
+                    g, "; ".join("%s: %s" % (n, dn) for n, dn, _ in where)))
+        return self.tap.result(not problems, "%s: every objectGUID once per node, under "
+                               "the same parent on every node" % what,
+                               "\n".join(problems[:40]) if problems else None)
+
+    # ---------------- phases
+    def phase_partition(self, rnd):
+        rng = random.Random("%s:%d:partition" % (self.args.seed, rnd))
+        c = self.c
+        top = "cn=chaos%d,%s" % (rnd, BASE)
+        n1 = c.node(1)
+        n1.add(top, {"objectClass": "container", "cn": "chaos%d" % rnd})
+        mk = lambda: self.marker(rnd)
+        seeds = [
+            ("cn=mm," + top, self.person("mm", mk(), description="original", title="t0",
+                                          l="l0", telephoneNumber=["+1 555 0100", "+1 555 0101"])),
+            ("cn=victim," + top, self.person("victim", mk(), description="to be deleted")),
+            ("cn=parent," + top, {"objectClass": "container", "cn": "parent"}),
+            ("cn=ren," + top, {"objectClass": "container", "cn": "ren"}),
+            ("cn=rr," + top, self.person("rr", mk())),
+        ]
+        for dn, a in seeds:
+            if not self.do_add(n1, dn, a):
+                raise RuntimeError("cannot add %s on n1" % dn)
+        dumps, ok = self.wait_converged("round %d partition: set-up" % rnd, self.args.deadline)
+        cut = rng.randint(1, 3)
+        others = [i for i in (1, 2, 3) if i != cut]
+        maj = rng.choice(others)
+        C, M = c.node(cut), c.node(maj)
+        # which side does what, per case
+        sides = {k: rng.random() < 0.5 for k in ("victim", "parent", "ren", "rr", "order")}
+        log("round %d partition: cut n%d; the other side writes on n%d; sides %s" %
+            (rnd, cut, maj, sides))
+        c.net.cut(cut, c)
+        time.sleep(rng.uniform(0.2, 1.0))
+
+        def A(flag):  # (x, y): x does the first thing, y the second
+            return (C, M) if flag else (M, C)
+
+        writes = []
+        # modify/modify on several attributes
+        writes.append(lambda: self.try_op("mm on " + C.name, C.modify, "cn=mm," + top, [
+            (ldap.MOD_REPLACE, "description", ["from %s (cut)" % C.name]),
+            (ldap.MOD_REPLACE, "title", ["t-%s" % C.name]),
+            (ldap.MOD_ADD, "telephoneNumber", ["+1 555 0%d" % (200 + cut)]),
+            (ldap.MOD_DELETE, "l", None)]))
+        writes.append(lambda: self.try_op("mm on " + M.name, M.modify, "cn=mm," + top, [
+            (ldap.MOD_REPLACE, "description", ["from %s (majority)" % M.name]),
+            (ldap.MOD_REPLACE, "sn", ["sn-%s" % M.name]),
+            (ldap.MOD_DELETE, "telephoneNumber", ["+1 555 0100"]),
+            (ldap.MOD_REPLACE, "l", ["l-%s" % M.name])]))
+        # add/add on one DN
+        writes.append(lambda: self.do_add(C, "cn=twin," + top,
+                                          self.person("twin", mk(), description="twin on " + C.name)))
+        writes.append(lambda: self.do_add(M, "cn=twin," + top,
+                                          self.person("twin", mk(), description="twin on " + M.name,
+                                                      telephoneNumber="+1 555 0199")))
+        # delete vs modify
+        x, y = A(sides["victim"])
+        writes.append(lambda: self.try_op("delete victim on " + x.name, x.delete, "cn=victim," + top))
+        writes.append(lambda: self.try_op("modify victim on " + y.name, y.modify, "cn=victim," + top,
+                                          [(ldap.MOD_REPLACE, "description", ["modified on " + y.name])]))
+        # delete of a parent vs add of a child
+        x2, y2 = A(sides["parent"])
+        writes.append(lambda: self.try_op("delete parent on " + x2.name, x2.delete, "cn=parent," + top))
+        writes.append(lambda: self.do_add(y2, "cn=kid,cn=parent," + top, self.person("kid", mk())))
+        # rename vs add of a child under the old name
+        x3, y3 = A(sides["ren"])
+        writes.append(lambda: self.try_op("rename ren on " + x3.name, x3.rename, "cn=ren," + top,
+                                          "cn=ren-new"))
+        writes.append(lambda: self.do_add(y3, "cn=kid,cn=ren," + top, self.person("kid", mk())))
+        # rename vs rename (different new names)
+        x4, y4 = A(sides["rr"])
+        writes.append(lambda: self.try_op("rename rr on " + x4.name, x4.rename, "cn=rr," + top,
+                                          "cn=rr-" + x4.name))
+        writes.append(lambda: self.try_op("rename rr on " + y4.name, y4.rename, "cn=rr," + top,
+                                          "cn=rr-" + y4.name))
+        # both sides' writes interleaved in a seeded order, with small gaps
+        order = list(range(len(writes)))
+        rng.shuffle(order)
+        for k in order:
+            if k in self.args.skip:
+                continue
+            writes[k]()
+            time.sleep(rng.uniform(0, 0.05))
+        time.sleep(rng.uniform(0.2, 1.5))
+        c.net.heal(cut, c)
+        log("round %d partition: healed n%d" % (rnd, cut))
+        return self.check("round %d partition" % rnd, rnd)
+
+    def phase_storm(self, rnd):
+        rng = random.Random("%s:%d:storm" % (self.args.seed, rnd))
+        c = self.c
+        top = "cn=storm%d,%s" % (rnd, BASE)
+        pool = 60
+        n1 = c.node(1)
+        n1.add(top, {"objectClass": "container", "cn": "storm%d" % rnd})
+        for k in range(50):
+            self.do_add(n1, "cn=s%d,%s" % (k, top), self.person("s%d" % k, self.marker(rnd),
+                                                              description="start"))
+        self.wait_converged("round %d storm: set-up" % rnd, self.args.deadline)
+        ticks = self.args.ticks
+        flap, kill = rng.sample([1, 2, 3], 2)
+        kill_at = rng.randint(ticks // 5, ticks // 2)
+        restart_at = kill_at + rng.randint(ticks // 10, ticks // 4)
+        flaps, t, down = {}, rng.randint(2, 10), False
+        while t < ticks:
+            flaps[t] = not down
+            down = not down
+            t += rng.randint(3, 20) if down else rng.randint(3, 25)
+        log("round %d storm: %d ticks; n%d's link flaps %d times; n%d is killed at "
+            "tick %d and restarted at tick %d" % (rnd, ticks, flap, len(flaps) // 2 + len(flaps) % 2,
+                                                  kill, kill_at, restart_at))
+        children = []             # every child DN asked for (deterministic)
+        stats = {"ok": 0, "fail": 0, "lost": 0}
+        is_down = False
+        for tick in range(ticks):
+            if tick in flaps:
+                if flaps[tick]:
+                    c.net.cut(flap, c)
+                else:
+                    c.net.heal(flap, c)
+                is_down = flaps[tick]
+            if tick == restart_at:
+                c.node(kill).start()
+                log("tick %d: n%d restarted" % (tick, kill))
+            ops = []
+            for i in (1, 2, 3):
+                ops.append((c.node(i), self.storm_op(rng, rnd, top, pool, i, tick, children)))
+            # every node's op in flight at once
+            pending = []
+            for node, (kind, dn, fn, attrs) in ops:
+                if not node.alive():
+                    continue
+                try:
+                    pending.append((node, kind, dn, attrs, fn(node.ld())))
+                except (ldap.LDAPError, OSError) as e:
+                    node.reset()
+                    stats["fail"] += 1
+                    self.track_add(node, dn, attrs or {}, False, e)
+            if tick == kill_at:
+                time.sleep(rng.uniform(0, 0.01))
+                c.node(kill).kill9()
+                log("tick %d: n%d killed (SIGKILL)" % (tick, kill))
+            for node, kind, dn, attrs, msgid in pending:
+                try:
+                    if node._ld is None:
+                        raise ldap.SERVER_DOWN({"desc": "killed"})
+                    node._ld.result3(msgid, all=1, timeout=OP_TIMEOUT)
+                    stats["ok"] += 1
+                    if attrs:
+                        self.track_add(node, dn, attrs, True)
+                except (ldap.LDAPError, OSError) as e:
+                    if isinstance(e, (ldap.SERVER_DOWN, ldap.TIMEOUT)):
+                        node.reset()
+                        stats["lost"] += 1
+                    else:
+                        stats["fail"] += 1
+                    if attrs:
+                        self.track_add(node, dn, attrs, False, e)
+            time.sleep(self.args.tick_ms / 1000.0)
+        if is_down:
+            c.net.heal(flap, c)
+        if not c.node(kill).alive():
+            c.node(kill).start()
+        log("round %d storm: %d operations succeeded, %d refused, %d unanswered (killed "
+            "or timed out)" % (rnd, stats["ok"], stats["fail"], stats["lost"]))
+        return self.check("round %d storm" % rnd, rnd)
+
+    def storm_op(self, rng, rnd, top, pool, i, tick, children):
+        """One operation for node i: (kind, dn, fn(ld) -> msgid, add attrs)."""
+        k = rng.randrange(pool)
+        s = "cn=s%d,%s" % (k, top)
+        r = rng.random()
+        if r < 0.40:
+            mods = []
+            for _ in range(rng.randint(1, 3)):
+                a = rng.choice(["description", "title", "l", "telephoneNumber", "mail",
+                                "sn"])
+                v = "%s-n%d-t%d-%d" % (a[:2], i, tick, rng.randrange(1000))
+                if a == "telephoneNumber":
+                    op = rng.choice([ldap.MOD_ADD, ldap.MOD_REPLACE])
+                    v = "+1 555 %04d" % rng.randrange(10000)
+                elif a == "sn":
+                    op = ldap.MOD_REPLACE
+                else:
+                    op = rng.choice([ldap.MOD_REPLACE, ldap.MOD_REPLACE, None])
+                mods.append((op if op is not None else ldap.MOD_REPLACE, a,
+                             None if op is None else [v]))
+            em = enc_mods(mods)
+            return ("modify", s, lambda ld: ld.modify_ext(s, em), None)
+        if r < 0.55:
+            dn = "cn=k%d-%d,%s" % (i, tick, s)
+            children.append(dn)
+            attrs = self.person("k%d-%d" % (i, tick), self.marker(rnd))
+            ml = [(a, [x.encode() for x in (v if isinstance(v, list) else [v])])
+                  for a, v in attrs.items()]
+            return ("add child", dn, lambda ld: ld.add_ext(dn, ml), attrs)
+        if r < 0.65:
+            attrs = self.person("s%d" % k, self.marker(rnd), description="re-added n%d" % i)
+            ml = [(a, [x.encode() for x in (v if isinstance(v, list) else [v])])
+                  for a, v in attrs.items()]
+            return ("add", s, lambda ld: ld.add_ext(s, ml), attrs)
+        if r < 0.73 and children:
+            dn = rng.choice(children)
+            return ("delete child", dn, lambda ld: ld.delete_ext(dn), None)
+        if r < 0.81:
+            return ("delete", s, lambda ld: ld.delete_ext(s), None)
+        if r < 0.93:
+            j = rng.randrange(pool)
+            return ("modrdn", s, lambda ld: ld.rename(s, "cn=s%d" % j, None, 1), None)
+        if children:
+            dn = rng.choice(children)
+            newsup = "cn=s%d,%s" % (rng.randrange(pool), top)
+            rdn = dn.split(",", 1)[0]
+            return ("move child", dn, lambda ld: ld.rename(dn, rdn, newsup, 1), None)
+        return ("modify", s, lambda ld: ld.modify_ext(
+            s, [(ldap.MOD_REPLACE, "description", [b"d"])]), None)
+
+    def main(self, net, workdir):
+        self.c = Cluster(self.args, net, workdir)
+        self.c.up()
+        dumps, ok = self.wait_converged("start", self.args.deadline)
+        self.tap.result(ok, "3 nodes (%s) up, joined and in a full mesh" % net.kind)
+        for rnd in range(1, self.args.rounds + 1):
+            if "partition" in self.args.phases:
+                self.phase_partition(rnd)
+            if "storm" in self.args.phases:
+                self.phase_storm(rnd)
+
+
+def errname(e):
+    if isinstance(e, ldap.LDAPError) and e.args and isinstance(e.args[0], dict):
+        d = e.args[0]
+        return "%s%s" % (d.get("desc", type(e).__name__),
+                         (" (" + d["info"] + ")") if d.get("info") else "")
+    return "%s: %s" % (type(e).__name__, e)
+
+
+def tail_log(node, n=15):
+    try:
+        with open(os.path.join(node.dir, "vmdird.log")) as f:
+            lines = f.readlines()[-n:]
+        log("--- %s log (last %d lines)\n%s" % (node.name, n, "".join(lines)))
+    except OSError:
+        pass
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    top_src = os.environ.get("top_srcdir", os.path.normpath(os.path.join(here, "../..")))
+    top_build = os.environ.get("top_builddir", top_src)
+    ap = argparse.ArgumentParser(description="Trellis replication chaos suite (TAP)")
+    ap.add_argument("--seed", default=os.environ.get("CHAOS_SEED"),
+                    help="seed (default: CHAOS_SEED, else a new one, printed)")
+    ap.add_argument("--soak", type=int, metavar="N",
+                    default=int(os.environ.get("CHAOS_ROUNDS", "1")),
+                    help="rounds (partition + storm each; CHAOS_ROUNDS, default 1)")
+    ap.add_argument("--ticks", type=int, default=int(os.environ.get("CHAOS_TICKS", "0")),
+                    help="storm ticks per round (3 operations each; default 60, "
+                         "200 with --soak > 1)")
+    ap.add_argument("--tick-ms", type=int, default=int(os.environ.get("CHAOS_TICK_MS", "30")))
+    ap.add_argument("--phases", default=os.environ.get("CHAOS_PHASES", "partition,storm"))
+    ap.add_argument("--skip", default=os.environ.get("CHAOS_SKIP", ""),
+                    help="partition writes to leave out (indexes, for minimising)")
+    ap.add_argument("--deadline", type=int, default=int(os.environ.get("CHAOS_DEADLINE", "150")),
+                    help="seconds to wait for quiescence (default 150)")
+    ap.add_argument("--quiet", type=int, default=int(os.environ.get("CHAOS_QUIET", "10")),
+                    help="seconds of unmoving USNs that count as quiet (default 10)")
+    ap.add_argument("--net", choices=["auto", "netns", "loopback"],
+                    default=os.environ.get("CHAOS_NET", "auto"))
+    ap.add_argument("--subnet", default=os.environ.get("CHAOS_SUBNET", "10.77.0"))
+    ap.add_argument("--vmdird", default=os.environ.get(
+        "VMDIRD", os.path.join(top_build, "vmdird")))
+    ap.add_argument("--schema-dir", default=os.path.join(top_src, "schema"))
+    ap.add_argument("--keep", action="store_true", default=bool(os.environ.get("KEEP")))
+    args = ap.parse_args()
+    if args.seed is None:
+        args.seed = str(random.SystemRandom().randrange(1, 10 ** 6))
+    args.rounds = max(1, args.soak)
+    if args.ticks <= 0:
+        args.ticks = 60 if args.rounds == 1 else 200
+    args.phases = set(args.phases.split(","))
+    args.skip = {int(x) for x in args.skip.split(",") if x.strip()}
+
+    tap = Tap()
+    print("# seed %s" % args.seed, flush=True)
+    print("# replay: CHAOS_SEED=%s%s tests/chaos/test_chaos.sh" % (
+        args.seed, (" CHAOS_ROUNDS=%d" % args.rounds) if args.rounds > 1 else ""), flush=True)
+    if not os.access(args.vmdird, os.X_OK):
+        print("1..0 # SKIP vmdird not built (%s)" % args.vmdird)
+        return 0
+    if args.net == "loopback":
+        net = LoopNet()
+    else:
+        good, why = netns_available()
+        if good:
+            net = NetnsNet(args.subnet)
+        elif args.net == "netns":
+            print("Bail out! network namespaces unavailable: %s" % why)
+            return 1
+        else:
+            log("network namespaces unavailable (%s): loopback, a cut pauses the "
+                "node's agreements (STANDALONE)" % why)
+            net = LoopNet()
+    workdir = tempfile.mkdtemp(prefix="trellis-chaos.", dir=os.environ.get("TMPDIR", "/tmp"))
+    log("nodes in %s (%s)" % (workdir, net.kind))
+    chaos = Chaos(args, tap)
+
+    def on_signal(sig, frame):
+        raise SystemExit(128 + sig)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    t0 = time.time()
+    try:
+        chaos.main(net, workdir)
+    except SystemExit:
+        tap.result(False, "interrupted")
+        raise
+    except Exception as e:  # a set-up step or a node that will not start
+        import traceback
+        tap.result(False, "the run went through", traceback.format_exc())
+    finally:
+        if chaos.c is not None:
+            if tap.failed:
+                for n in chaos.c.nodes:
+                    tail_log(n)
+            chaos.c.down()
+        else:
+            net.teardown()
+        keep = args.keep or tap.failed
+        if keep:
+            log("scratch directory kept: %s" % workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    log("seed %s: %d failed of %d, %.0f s" % (args.seed, tap.failed, tap.n, time.time() - t0))
+    tap.done()
+    return 1 if tap.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
