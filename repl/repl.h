@@ -72,6 +72,10 @@ void		 repl_utdv_free(struct utdv *u);
 
 /* Pseudo attribute whose metadata tracks the entry's name and parent. */
 #define REPL_META_DN		"entrydn"
+/* Attribute that carries, in a replicated entry only (never stored), the
+ * objectGUID of the entry's parent on the supplier: the consumer places
+ * the entry under the entry of that GUID, whatever name it has there. */
+#define REPL_PARENT_GUID	"parentGUID"
 /* First RDN of the container of tombstones (below the naming context). */
 #define REPL_DELETED_RDN	"cn=Deleted Objects"
 

@@ -104,22 +104,34 @@ supply_wait(struct op *o, uint64_t hwm, int ms)
 	pthread_mutex_unlock(&supply_lock);
 }
 
-/* Metadata values of e the consumer has not seen; NULL-free count out. */
-static size_t
+/* Metadata values of e the consumer has not seen: *out (caller frees,
+ * NULL when there are none) holds *n of them. -1 on allocation failure:
+ * never a partial list, which would advance the mark past lost changes. */
+static int
 supply_uncovered(const struct supply *s, const struct entry *e,
-    struct attr_meta *metas, size_t cap)
+    struct attr_meta **out, size_t *n)
 {
 	struct attr *ma = entry_attr(e, "attributeMetaData");
-	size_t n = 0;
+	struct attr_meta *metas;
 
-	for (size_t i = 0; ma != NULL && i < ma->nvals && n < cap; i++) {
-		if (meta_parse(ma->vals[i].bv_val, ma->vals[i].bv_len, &metas[n]) !=
+	*out = NULL;
+	*n = 0;
+	if (ma == NULL || ma->nvals == 0)
+		return 0;
+	if ((metas = calloc(ma->nvals, sizeof(*metas))) == NULL)
+		return -1;
+	for (size_t i = 0; i < ma->nvals; i++) {
+		if (meta_parse(ma->vals[i].bv_val, ma->vals[i].bv_len, &metas[*n]) !=
 		    LDAP_SUCCESS)
 			continue;
-		if (!repl_utdv_covers(&s->utdv, &metas[n]))
-			n++;
+		if (!repl_utdv_covers(&s->utdv, &metas[*n]))
+			(*n)++;
 	}
-	return n;
+	if (*n == 0)
+		free(metas);
+	else
+		*out = metas;
+	return 0;
 }
 
 /* One (usn, id) of the USN index. */
@@ -154,17 +166,25 @@ supply_scan_cb(void *arg, uint64_t usn, uint64_t id)
 static int
 supply_collect(struct supply *s, uint64_t usn, uint64_t id)
 {
-	struct attr_meta metas[256];
+	struct attr_meta *metas;
 	struct entry *e, **ne;
+	size_t nm;
 
 	if ((int)s->nents >= s->page) {
 		s->more = true;
 		return 1;
 	}
-	s->last = usn;
-	if (be_get_id(s->t, id, &e) != LDAP_SUCCESS)
+	if (be_get_id(s->t, id, &e) != LDAP_SUCCESS) {
+		s->last = usn;
 		return 0;
-	if (supply_uncovered(s, e, metas, 256) == 0) {
+	}
+	if (supply_uncovered(s, e, &metas, &nm) != 0) {
+		entry_free(e);
+		return -1;
+	}
+	free(metas);
+	s->last = usn;
+	if (nm == 0) {
 		entry_free(e);
 		return 0;
 	}
@@ -216,22 +236,50 @@ supply_was_sent(const struct supply *s, const char *guid)
 	return false;
 }
 
-/* Sends e with only what the consumer lacks. */
+/* The objectGUID of e's parent, which travels with e so a consumer
+ * places it by identity, not by a name that may mean another entry
+ * there. NULL for the naming context. Caller frees. */
+static char *
+supply_parent_guid(const struct supply *s, const struct entry *e)
+{
+	char *p = dn_parent(e->ndn), *g = NULL;
+	struct entry *pe;
+
+	if (p != NULL && p[0] != '\0' && be_get_dn(s->t, p, &pe) == LDAP_SUCCESS) {
+		const char *v = entry_get_str(pe, "objectGUID");
+		g = v != NULL ? strdup(v) : NULL;
+		entry_free(pe);
+	}
+	free(p);
+	return g;
+}
+
+/* Sends e with only what the consumer lacks: 0, -1 if the consumer is
+ * gone, -2 if memory ran out. */
 static int
 supply_send(struct supply *s, const struct entry *e)
 {
-	struct attr_meta metas[256];
-	size_t nm = supply_uncovered(s, e, metas, 256);
+	struct attr_meta *metas;
+	size_t nm;
 	const char *guid = entry_get_str(e, "objectGUID");
 	struct entry *v;
-	char buf[META_MAX], **ns;
-	int rc = 0;
+	char buf[META_MAX], **ns, *pguid;
+	int rc = 0, bad = 0;
 
-	if (nm == 0 || guid == NULL || supply_was_sent(s, guid))
+	if (guid == NULL || supply_was_sent(s, guid))
 		return 0;
-	if ((v = entry_new(e->dn, e->ndn)) == NULL)
-		return -1;
-	entry_add_str(v, "objectGUID", guid);
+	if (supply_uncovered(s, e, &metas, &nm) != 0)
+		return -2;
+	if (nm == 0)
+		return 0;
+	if ((v = entry_new(e->dn, e->ndn)) == NULL) {
+		free(metas);
+		return -2;
+	}
+	bad |= entry_add_str(v, "objectGUID", guid);
+	if ((pguid = supply_parent_guid(s, e)) != NULL)
+		bad |= entry_add_str(v, REPL_PARENT_GUID, pguid);
+	free(pguid);
 	for (size_t i = 0; i < e->nattrs; i++) {
 		const struct attr *a = &e->attrs[i];
 		bool want = false;
@@ -241,13 +289,16 @@ supply_send(struct supply *s, const struct entry *e)
 		for (size_t j = 0; j < nm && !want; j++)
 			want = strcasecmp(metas[j].attr, a->name) == 0;
 		for (size_t j = 0; want && j < a->nvals; j++)
-			entry_add_value(v, a->name, a->vals[j].bv_val, a->vals[j].bv_len);
+			bad |= entry_add_value(v, a->name, a->vals[j].bv_val,
+			    a->vals[j].bv_len);
 	}
 	for (size_t j = 0; j < nm; j++) {
 		meta_format(&metas[j], buf, sizeof(buf));
-		entry_add_str(v, "attributeMetaData", buf);
+		bad |= entry_add_str(v, "attributeMetaData", buf);
 	}
-	rc = result_entry(s->op, v, false);
+	free(metas);
+	/* a partial entry would let the mark pass changes never sent */
+	rc = bad != 0 ? -2 : result_entry(s->op, v, false);
 	entry_free(v);
 	if (rc == 0 && (ns = realloc(s->sent, (s->nsent + 1) * sizeof(*ns))) != NULL) {
 		s->sent = ns;
@@ -413,10 +464,12 @@ repl_supply(struct op *o)
 	s.t = t;
 	if (s.top > s.hwm)
 		rc = supply_scan(&s);
-	for (size_t i = 0; rc == LDAP_SUCCESS && i < s.nents; i++)
-		if (supply_ancestors(&s, s.ents[i]->ndn) != 0 ||
-		    supply_send(&s, s.ents[i]) != 0)
-			rc = LDAP_UNAVAILABLE;
+	for (size_t i = 0; rc == LDAP_SUCCESS && i < s.nents; i++) {
+		int r = supply_ancestors(&s, s.ents[i]->ndn);
+		if (r == 0)
+			r = supply_send(&s, s.ents[i]);
+		rc = r == 0 ? LDAP_SUCCESS : r == -2 ? LDAP_NO_MEMORY : LDAP_UNAVAILABLE;
+	}
 	be_abort(t);
 	if (rc != LDAP_UNAVAILABLE) {
 		if (rc != LDAP_SUCCESS)

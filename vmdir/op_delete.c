@@ -34,13 +34,15 @@ delete_escape(const char *v)
 	return out;
 }
 
+/* Exactly what the merge keeps of a replicated tombstone
+ * (repl_tombstone_attrs), so every node holds the same tombstone. */
 static bool
 delete_keeps(const char *name)
 {
 	for (size_t i = 0; repl_tombstone_attrs[i] != NULL; i++)
 		if (strcasecmp(repl_tombstone_attrs[i], name) == 0)
 			return true;
-	return strcasecmp(name, "creatorsName") == 0 || strcasecmp(name, "modifiersName") == 0;
+	return false;
 }
 
 /* The tombstone of e: "cn=<value> DEL:<guid>,cn=Deleted Objects,<suffix>". */

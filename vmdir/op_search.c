@@ -192,7 +192,7 @@ search_send(struct search *s, struct be_txn *t, const struct entry *e, bool spec
 		attrs[n++] = (struct attr){ "subschemaSubentry", NULL, &computed[nc++], 1 };
 	}
 	if (!special && (copies[nc] = search_repl_state(t, e, &rname)) != NULL) {
-		if (s->all_user || search_wants_name(s, rname)) {
+		if (search_wants_name(s, rname)) {
 			computed[nc].bv_val = copies[nc];
 			computed[nc].bv_len = strlen(copies[nc]);
 			attrs[n++] = (struct attr){ (char *)rname, NULL, &computed[nc], 1 };

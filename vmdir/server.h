@@ -255,6 +255,10 @@ int	write_stamp_add(struct be_txn *t, struct entry *e, const char *who,
  * values differ between old and nw. */
 int	write_stamp_modify(struct be_txn *t, const struct entry *old,
 	    struct entry *nw, const char *who, struct diag *d);
+/* The metadata part of write_stamp_modify: an originating change (USN
+ * usn, now) for the name if it moved and for every attribute whose values
+ * differ between old and nw. 0 or -1 (no memory). */
+int	write_stamp_diff(const struct entry *old, struct entry *nw, uint64_t usn);
 /* Records an originating change of attr (version + 1, this node's
  * invocation, usn, now) in e's metadata. 0 or -1 (no memory). */
 int	write_meta_originate(struct entry *e, const char *attr, uint64_t usn);

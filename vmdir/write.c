@@ -229,34 +229,42 @@ write_meta_originate(struct entry *e, const char *attr, uint64_t usn)
 }
 
 int
-write_stamp_modify(struct be_txn *t, const struct entry *old, struct entry *nw,
-    const char *who, struct diag *d)
+write_stamp_diff(const struct entry *old, struct entry *nw, uint64_t usn)
 {
 	char mtime[19];
-	uint64_t usn;
-	int rc;
 
-	write_resolve(nw);
-	if ((rc = write_common(t, nw, who, &usn, d)) != LDAP_SUCCESS)
-		return rc;
 	meta_now(mtime);
-	if (strcmp(old->ndn, nw->ndn) != 0 &&
-	    write_meta_bump(nw, META_DN, usn, mtime) != 0)
-		return diag_set(d, LDAP_NO_MEMORY, "out of memory");
+	if (strcmp(old->ndn, nw->ndn) != 0 && write_meta_bump(nw, META_DN, usn, mtime) != 0)
+		return -1;
 	for (size_t i = 0; i < nw->nattrs; i++) {
 		struct attr *a = &nw->attrs[i];
 		if (write_meta_skip(a) || write_same_values(a, entry_attr(old, a->name)))
 			continue;
 		if (write_meta_bump(nw, a->name, usn, mtime) != 0)
-			return diag_set(d, LDAP_NO_MEMORY, "out of memory");
+			return -1;
 	}
 	for (size_t i = 0; i < old->nattrs; i++) {
 		const struct attr *a = &old->attrs[i];
 		if (write_meta_skip(a) || entry_attr(nw, a->name) != NULL)
 			continue;
 		if (write_meta_bump(nw, a->name, usn, mtime) != 0)
-			return diag_set(d, LDAP_NO_MEMORY, "out of memory");
+			return -1;
 	}
+	return 0;
+}
+
+int
+write_stamp_modify(struct be_txn *t, const struct entry *old, struct entry *nw,
+    const char *who, struct diag *d)
+{
+	uint64_t usn;
+	int rc;
+
+	write_resolve(nw);
+	if ((rc = write_common(t, nw, who, &usn, d)) != LDAP_SUCCESS)
+		return rc;
+	if (write_stamp_diff(old, nw, usn) != 0)
+		return diag_set(d, LDAP_NO_MEMORY, "out of memory");
 	return LDAP_SUCCESS;
 }
 

@@ -74,16 +74,20 @@ rootdse_attr() {
 	    sed -n "s/^$2: //Ip"
 }
 
-# dump NODE: the whole suffix as the administrator, user attributes only,
-# entries sorted by DN (case-insensitive), attribute lines sorted within
-# each entry. Fails if the search fails. The node-local replication state
-# (upToDateVector, lastLocalUsnProcessed: X-LOCAL, never replicated, and
-# different on every node by design) is left out.
+# dump NODE: the whole suffix as the administrator, user and operational
+# attributes, tombstones (cn=Deleted Objects) included, entries sorted by
+# DN (case-insensitive), attribute lines sorted within each entry. Fails if
+# a search fails. Only what is node-local by design is left out: the
+# replication state (upToDateVector, lastLocalUsnProcessed), the local USNs
+# (uSNCreated, uSNChanged) and the local-USN field of attributeMetaData,
+# which is otherwise compared whole (origin, version, time, USN).
 dump() {
-	local out
-	out=$(adm_search "$1" -b "$BASE" '*') || return 1
-	printf '%s\n' "$out" | python3 -c '
+	local out dead
+	out=$(adm_search "$1" -b "$BASE" '*' '+') || return 1
+	dead=$(adm_search "$1" -b "cn=Deleted Objects,$BASE" -s one '*' '+') || return 1
+	printf '%s\n\n%s\n' "$out" "$dead" | python3 -c '
 import sys
+LOCAL = ("uptodatevector", "lastlocalusnprocessed", "usncreated", "usnchanged")
 ents, cur = [], []
 for line in sys.stdin.read().split("\n"):
     if line == "":
@@ -91,12 +95,17 @@ for line in sys.stdin.read().split("\n"):
     else:
         cur.append(line)
 if cur: ents.append(cur)
+def norm(l):
+    name, _, val = l.partition(": ")
+    if name.lower() == "attributemetadata":
+        f = val.split(":")
+        val = ":".join(f[:1] + f[2:])
+    return name + ": " + val
 def key(e): return e[0].lower()
 for e in sorted(ents, key=key):
     print(e[0])
-    for l in sorted(e[1:]):
-        if l.split(":", 1)[0].lower() in ("uptodatevector", "lastlocalusnprocessed"):
-            continue
+    for l in sorted(norm(l) for l in e[1:]
+                    if l.split(":", 1)[0].lower() not in LOCAL):
         print(l)
     print()
 '
