@@ -940,9 +940,16 @@ class Chaos:
             em = enc_mods(mods)
             return ("modify", s, lambda ld: ld.modify_ext(s, em), None)
         if r < 0.55:
-            dn = "cn=k%d-%d,%s" % (i, tick, s)
-            children.append(dn)
-            attrs = self.person("k%d-%d" % (i, tick), self.marker(rnd))
+            # half the children take a name from a small pool that every
+            # node uses (add/add under one parent), half a name of their own
+            if rng.random() < 0.5:
+                cn = "k%d" % rng.randrange(6)
+            else:
+                cn = "k%d-%d" % (i, tick)
+            dn = "cn=%s,%s" % (cn, s)
+            if dn not in children:
+                children.append(dn)
+            attrs = self.person(cn, self.marker(rnd))
             ml = [(a, [x.encode() for x in (v if isinstance(v, list) else [v])])
                   for a, v in attrs.items()]
             return ("add child", dn, lambda ld: ld.add_ext(dn, ml), attrs)
@@ -1007,8 +1014,8 @@ def main():
                     default=int(os.environ.get("CHAOS_ROUNDS", "1")),
                     help="rounds (partition + storm each; CHAOS_ROUNDS, default 1)")
     ap.add_argument("--ticks", type=int, default=int(os.environ.get("CHAOS_TICKS", "0")),
-                    help="storm ticks per round (3 operations each; default 60, "
-                         "200 with --soak > 1)")
+                    help="storm ticks per round (3 operations each; default 120, "
+                         "250 with --soak > 1)")
     ap.add_argument("--tick-ms", type=int, default=int(os.environ.get("CHAOS_TICK_MS", "30")))
     ap.add_argument("--phases", default=os.environ.get("CHAOS_PHASES", "partition,storm"))
     ap.add_argument("--skip", default=os.environ.get("CHAOS_SKIP", ""),
@@ -1029,7 +1036,7 @@ def main():
         args.seed = str(random.SystemRandom().randrange(1, 10 ** 6))
     args.rounds = max(1, args.soak)
     if args.ticks <= 0:
-        args.ticks = 60 if args.rounds == 1 else 200
+        args.ticks = 120 if args.rounds == 1 else 250
     args.phases = set(args.phases.split(","))
     args.skip = {int(x) for x in args.skip.split(",") if x.strip()}
 
