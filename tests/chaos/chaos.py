@@ -942,8 +942,8 @@ class Chaos:
         if r < 0.55:
             # half the children take a name from a small pool that every
             # node uses (add/add under one parent), half a name of their own
-            if rng.random() < 0.5:
-                cn = "k%d" % rng.randrange(6)
+            if rng.random() < 0.5 and self.args.shared_children > 0:
+                cn = "k%d" % rng.randrange(self.args.shared_children)
             else:
                 cn = "k%d-%d" % (i, tick)
             dn = "cn=%s,%s" % (cn, s)
@@ -1017,6 +1017,10 @@ def main():
                     help="storm ticks per round (3 operations each; default 120, "
                          "250 with --soak > 1)")
     ap.add_argument("--tick-ms", type=int, default=int(os.environ.get("CHAOS_TICK_MS", "30")))
+    ap.add_argument("--shared-children", type=int,
+                    default=int(os.environ.get("CHAOS_SHARED_CHILDREN", "6")),
+                    help="storm children named from a pool of this many names that "
+                         "every node uses (0: every child a name of its own)")
     ap.add_argument("--phases", default=os.environ.get("CHAOS_PHASES", "partition,storm"))
     ap.add_argument("--skip", default=os.environ.get("CHAOS_SKIP", ""),
                     help="partition writes to leave out (indexes, for minimising)")
