@@ -13,8 +13,9 @@ Every round (a seed drives everything the driver asks of the servers):
   partition  one node is cut off (its link on the bridge goes down), and
              conflicting writes are made on both sides: modify/modify on
              several attributes, add/add on one DN, delete vs modify,
-             delete of a parent vs add of a child, rename vs add of a child
-             under the old name, rename vs rename; then the link comes back.
+             delete of a parent vs add of a child (both ways at once, the
+             two children of one name), rename vs add of a child under the
+             old name, rename vs rename; then the link comes back.
   storm      the three nodes write the same 50 entries (modify, add,
              delete, modrdn, children) for a number of ticks, while one
              node's link flaps and another node is killed with SIGKILL and
@@ -766,6 +767,7 @@ class Chaos:
                                           l="l0", telephoneNumber=["+1 555 0100", "+1 555 0101"])),
             ("cn=victim," + top, self.person("victim", mk(), description="to be deleted")),
             ("cn=parent," + top, {"objectClass": "container", "cn": "parent"}),
+            ("cn=parent2," + top, {"objectClass": "container", "cn": "parent2"}),
             ("cn=ren," + top, {"objectClass": "container", "cn": "ren"}),
             ("cn=rr," + top, self.person("rr", mk())),
         ]
@@ -810,10 +812,18 @@ class Chaos:
         writes.append(lambda: self.try_op("delete victim on " + x.name, x.delete, "cn=victim," + top))
         writes.append(lambda: self.try_op("modify victim on " + y.name, y.modify, "cn=victim," + top,
                                           [(ldap.MOD_REPLACE, "description", ["modified on " + y.name])]))
-        # delete of a parent vs add of a child
+        # delete of a parent vs add of a child, both ways at once: x deletes
+        # cn=parent while y adds cn=kid below it, y deletes cn=parent2 while
+        # x adds cn=kid below that; each side adds before it deletes, so
+        # one orphan reaches LostAndFound before the other has to follow
         x2, y2 = A(sides["parent"])
-        writes.append(lambda: self.try_op("delete parent on " + x2.name, x2.delete, "cn=parent," + top))
-        writes.append(lambda: self.do_add(y2, "cn=kid,cn=parent," + top, self.person("kid", mk())))
+
+        def parents():
+            self.do_add(x2, "cn=kid,cn=parent2," + top, self.person("kid", mk()))
+            self.do_add(y2, "cn=kid,cn=parent," + top, self.person("kid", mk()))
+            self.try_op("delete parent on " + x2.name, x2.delete, "cn=parent," + top)
+            self.try_op("delete parent2 on " + y2.name, y2.delete, "cn=parent2," + top)
+        writes.append(parents)
         # rename vs add of a child under the old name
         x3, y3 = A(sides["ren"])
         writes.append(lambda: self.try_op("rename ren on " + x3.name, x3.rename, "cn=ren," + top,
