@@ -536,6 +536,8 @@ class Chaos:
         self.unacked = {}        # marker -> (node, dn): outcome unknown
         self.mcount = 0
         self.c = None
+        self.differing = set()       # objectGUIDs that differ (last check)
+        self.prev_differing = set()
 
     # ---------------- helpers
     def marker(self, rnd):
@@ -647,6 +649,7 @@ class Chaos:
                                                                     d.node)), "w") as f:
                 f.write("\n".join(d.render(False) + d.render(True)) + "\n")
         # 1. entries and values (metadata apart)
+        self.prev_differing, self.differing = self.differing, set()
         texts = [d.render(False) for d in dumps]
         detail = []
         for d, t in zip(dumps[1:], texts[1:]):
@@ -673,6 +676,7 @@ class Chaos:
     def summarise(self, dumps):
         """Entries (by objectGUID) that differ, one line each."""
         lines = []
+        self.differing = set()
         guids = sorted(set().union(*[set(d.by_guid) for d in dumps]))
         for g in guids:
             names = [d.by_guid.get(g) for d in dumps]
@@ -694,7 +698,9 @@ class Chaos:
                             diffs.append("%s=%s" % (k, e.get(k)))
                 parts.append("%s: %s%s" % (d.node, n, (" [" + "; ".join(diffs) + "]")
                                            if diffs else ""))
-            lines.append("objectGUID %s: %s" % (g, " | ".join(parts)))
+            self.differing.add(g)
+            lines.append("objectGUID %s%s: %s" % (g, " (already different before)" if g in
+                                                   self.prev_differing else "", " | ".join(parts)))
             if len(lines) >= 25:
                 lines.append("...")
                 break
@@ -955,7 +961,7 @@ class Chaos:
             if rng.random() < 0.5 and self.args.shared_children > 0:
                 cn = "k%d" % rng.randrange(self.args.shared_children)
             else:
-                cn = "k%d-%d" % (i, tick)
+                cn = "k%d-%d-%d" % (rnd, i, tick)
             dn = "cn=%s,%s" % (cn, s)
             if dn not in children:
                 children.append(dn)
