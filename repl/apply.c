@@ -122,6 +122,15 @@ apply_conflict_name(struct entry *e, const char *crdn, const char *parent_dn)
 	return rc;
 }
 
+/* Whether e's name belongs to another entry. */
+static bool
+apply_name_used(struct be_txn *t, const struct entry *e)
+{
+	uint64_t id;
+
+	return be_dn2id(t, e->ndn, &id) == LDAP_SUCCESS && id != e->id;
+}
+
 /* Moves a stored entry (and its subtree) to LostAndFound (crdn NULL) or
  * to a conflict name, as an originating change. */
 static int
@@ -139,8 +148,14 @@ apply_move_local(struct be_txn *t, const struct entry *old, const char *crdn,
 		rc = apply_conflict_name(nw, crdn, parent_dn);
 	else if ((rdn = dn_rdn(old->dn)) == NULL)
 		rc = LDAP_NO_MEMORY;
-	else
-		rc = apply_set_dn(nw, rdn, parent_dn);
+	else if ((rc = apply_set_dn(nw, rdn, parent_dn)) == LDAP_SUCCESS &&
+	    apply_name_used(t, nw)) {
+		/* another orphan has the name there: the one moving now, whose
+		 * name is the newest, loses it, as an add-add conflict would */
+		char *c = repl_conflict_rdn(rdn, entry_get_str(old, "objectGUID"));
+		rc = c == NULL ? LDAP_NO_MEMORY : apply_conflict_name(nw, c, parent_dn);
+		free(c);
+	}
 	if (rc == LDAP_SUCCESS &&
 	    (rc = write_stamp_modify(t, old, nw, "", d)) == LDAP_SUCCESS &&
 	    (rc = be_update(t, old, nw, pid)) == LDAP_SUCCESS)

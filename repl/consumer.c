@@ -128,24 +128,34 @@ consumer_connect(const char *uri)
 	return ld;
 }
 
-/* An LDAP result entry as a struct entry; caller frees. */
+/* An LDAP result entry as a struct entry; caller frees. NULL if any part
+ * of it cannot be taken (the page must then not be applied). */
 static struct entry *
-consumer_entry(LDAP *ld, LDAPMessage *msg)
+consumer_entry(LDAP *ld, LDAPMessage *msg, const char *uri)
 {
 	char *dn = ldap_get_dn(ld, msg), *ndn = NULL, *name;
 	struct entry *e = NULL;
 	BerElement *ber = NULL;
+	int bad = 0;
 
 	if (dn == NULL || dn_normalize(srv->schema, dn, &ndn) != LDAP_SUCCESS ||
-	    (e = entry_new(dn, ndn)) == NULL)
+	    (e = entry_new(dn, ndn)) == NULL) {
+		log_error("replication: cannot take entry %s from %s: invalid DN or "
+		    "out of memory", dn != NULL ? dn : "(none)", uri);
 		goto done;
+	}
 	for (name = ldap_first_attribute(ld, msg, &ber); name != NULL;
 	    name = ldap_next_attribute(ld, msg, ber)) {
 		struct berval **vals = ldap_get_values_len(ld, msg, name);
 		for (size_t i = 0; vals != NULL && vals[i] != NULL; i++)
-			entry_add_value(e, name, vals[i]->bv_val, vals[i]->bv_len);
+			bad |= entry_add_value(e, name, vals[i]->bv_val, vals[i]->bv_len);
 		ldap_value_free_len(vals);
 		ldap_memfree(name);
+	}
+	if (bad != 0) {
+		log_error("replication: cannot take entry %s from %s: out of memory", dn, uri);
+		entry_free(e);
+		e = NULL;
 	}
 done:
 	ber_free(ber, 0);
@@ -218,6 +228,8 @@ page_txn(struct be_txn *t, void *arg, struct diag *d)
 	struct utdv u = REPL_UTDV_INIT, su = REPL_UTDV_INIT;
 	int rc;
 
+	/* An entry that cannot be applied stops the page: skipping it would
+	 * move the mark past a change this node never took. */
 	for (size_t i = 0; i < p->n; i++) {
 		rc = repl_apply_entry(t, p->ents[i], d);
 		if (rc == BE_RETRY)
@@ -225,7 +237,7 @@ page_txn(struct be_txn *t, void *arg, struct diag *d)
 		if (rc != LDAP_SUCCESS) {
 			log_error("replication from %s: cannot apply %s: %s", p->uri,
 			    p->ents[i]->dn, d->text);
-			diag_clear(d);
+			return rc;
 		}
 	}
 	snprintf(key, sizeof(key), "hwm:%s", p->uri);
@@ -340,7 +352,7 @@ consumer_pull(struct agreement *a, LDAP *ld, const char *hwm, const char *inv,
 	char *attrs[] = { "*", "+", NULL };
 	struct timeval tv = { 1, 0 };
 	LDAPMessage *res = NULL;
-	int msgid, rc, done = 0, waited = 0;
+	int msgid, rc, done = 0, waited = 0, lost = 0;
 
 	p->uri = a->uri;
 	if (utdv == NULL || ber == NULL || ber_printf(ber, "{ssiis}", hwm, utdv,
@@ -368,20 +380,40 @@ consumer_pull(struct agreement *a, LDAP *ld, const char *hwm, const char *inv,
 			break;
 		}
 		if (t == LDAP_RES_SEARCH_ENTRY) {
-			struct entry *e = consumer_entry(ld, res), **ne;
+			struct entry *e = consumer_entry(ld, res, a->uri), **ne;
 			if (e != NULL && (ne = realloc(p->ents, (p->n + 1) * sizeof(*ne))) != NULL) {
 				p->ents = ne;
 				p->ents[p->n++] = e;
-			} else
+			} else {
 				entry_free(e);
+				lost = 1;
+			}
 		} else if (t == LDAP_RES_SEARCH_RESULT) {
 			rc = consumer_parse_done(ld, res, p);
+			/* a page with an entry left out must not move the mark */
+			if (rc == LDAP_SUCCESS && lost)
+				rc = LDAP_NO_MEMORY;
 			done = 1;
 		}
 		ldap_msgfree(res);
 		res = NULL;
 	}
 	return rc;
+}
+
+static void
+consumer_backoff_grow(int *backoff)
+{
+	*backoff = *backoff == 0 ? 1 : *backoff * 2 > CONSUMER_BACKOFF_MAX ?
+	    CONSUMER_BACKOFF_MAX : *backoff * 2;
+}
+
+/* Waits a growing, jittered while before the next try. */
+static void
+consumer_backoff(struct agreement *a, int *backoff, unsigned int *seed)
+{
+	consumer_backoff_grow(backoff);
+	consumer_sleep(a, *backoff * (0.5 + (double)rand_r(seed) / RAND_MAX));
 }
 
 static void *
@@ -403,9 +435,7 @@ consumer_main(void *arg)
 			continue;
 		}
 		if (ld == NULL && (ld = consumer_connect(a->uri)) == NULL) {
-			backoff = backoff == 0 ? 1 : backoff * 2 > CONSUMER_BACKOFF_MAX ?
-			    CONSUMER_BACKOFF_MAX : backoff * 2;
-			consumer_sleep(a, backoff * (0.5 + (double)rand_r(&seed) / RAND_MAX));
+			consumer_backoff(a, &backoff, &seed);
 			continue;
 		}
 		strcpy(hwm, "0");
@@ -426,10 +456,10 @@ consumer_main(void *arg)
 			page_free(&p);
 			ldap_unbind_ext_s(ld, NULL, NULL);
 			ld = NULL;
-			backoff = backoff == 0 ? 1 : backoff * 2 > CONSUMER_BACKOFF_MAX ?
-			    CONSUMER_BACKOFF_MAX : backoff * 2;
 			if (rc != LDAP_SUCCESS)
-				consumer_sleep(a, backoff * (0.5 + (double)rand_r(&seed) / RAND_MAX));
+				consumer_backoff(a, &backoff, &seed);
+			else
+				consumer_backoff_grow(&backoff);
 			continue;
 		}
 		backoff = 0;
@@ -454,9 +484,14 @@ consumer_main(void *arg)
 		be_defer_durability(false);
 		if (be_take_unflushed())
 			durable_send(NULL, NULL, 0, 0);
-		if (rc != LDAP_SUCCESS)
+		if (rc != LDAP_SUCCESS) {
 			log_error("replication from %s: cannot store page: %s", a->uri, d.text);
-		else if (p.n > 0)
+			page_free(&p);
+			consumer_backoff(a, &backoff, &seed);
+			wait_ms = 0;
+			continue;
+		}
+		if (p.n > 0)
 			consumer_progress(a, &p);
 		wait_ms = p.more || p.utdv == NULL ? 0 : srv->conf.repl_interval * 1000;
 		page_free(&p);

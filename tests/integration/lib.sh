@@ -71,7 +71,34 @@ like() {
 	fi
 }
 
+# sanitizer_clean: stops every node still running (SIGTERM, so a leak
+# check runs at exit), then one TAP line: no AddressSanitizer, LeakSanitizer
+# or UndefinedBehaviorSanitizer report in any node's log.
+sanitizer_clean() {
+	local n found
+	for n in "${!NODE_PID[@]}"; do
+		kill -TERM "${NODE_PID[$n]}" 2>/dev/null
+	done
+	for n in "${!NODE_PID[@]}"; do
+		timeout 30 tail --pid="${NODE_PID[$n]}" -f /dev/null 2>/dev/null
+		wait "${NODE_PID[$n]}" 2>/dev/null
+		unset "NODE_PID[$n]"
+	done
+	found=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+	    "$T_DIR"/*/*.log 2>/dev/null)
+	T_N=$((T_N + 1))
+	if [ -z "$found" ]; then
+		echo "ok $T_N - no sanitizer report in the node logs"
+	else
+		T_FAILED=$((T_FAILED + 1))
+		echo "not ok $T_N - no sanitizer report in the node logs"
+		grep -hE -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' $found |
+		    head -60 | sed 's/^/#   /'
+	fi
+}
+
 done_testing() {
+	sanitizer_clean
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]
 }
