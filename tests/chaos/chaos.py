@@ -36,6 +36,7 @@ import ctypes
 import difflib
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -298,15 +299,19 @@ class Node:
         self.proc = None
 
     def stop(self):
+        """SIGTERM; the exit status (None if it had to be killed)."""
         self.reset()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
+        rc = None
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.terminate()
             try:
-                self.proc.wait(20)
+                rc = self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        return rc
 
     # --- LDAP
     def ld(self, bind=True):
@@ -1000,6 +1005,32 @@ class Chaos:
                 self.phase_partition(rnd)
             if "storm" in self.args.phases:
                 self.phase_storm(rnd)
+        self.finish()
+
+    def finish(self):
+        """Every node stopped with SIGTERM (so that a sanitizer build runs
+        its leak check), then: clean exits, no sanitizer report in a log."""
+        bad = []
+        for n in self.c.nodes:
+            rc = n.stop()
+            if rc != 0:
+                bad.append("%s: %s" % (n.name, "did not stop within 30 s" if rc is None
+                                       else "exit status %d" % rc))
+        self.tap.result(not bad, "every node stops cleanly on SIGTERM", "\n".join(bad))
+        found = []
+        pat = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:")
+        for n in self.c.nodes:
+            try:
+                with open(os.path.join(n.dir, "vmdird.log"), errors="replace") as f:
+                    lines = f.read().splitlines()
+            except OSError:
+                continue
+            for k, line in enumerate(lines):
+                if pat.search(line):
+                    found.append("%s:\n%s" % (n.name, "\n".join(lines[k:k + 12])))
+                    break
+        self.tap.result(not found, "no sanitizer report in the node logs",
+                        "\n".join(found)[:4000])
 
 
 def errname(e):
