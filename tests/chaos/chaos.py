@@ -541,6 +541,7 @@ class Chaos:
         self.unacked = {}        # marker -> (node, dn): outcome unknown
         self.mcount = 0
         self.c = None
+        self.last_dumps = None
         self.differing = set()       # objectGUIDs that differ (last check)
         self.prev_differing = set()
 
@@ -642,6 +643,7 @@ class Chaos:
                 tail_log(n)
                 n.start()
         dumps, quiet = self.wait_converged(what, self.args.deadline)
+        self.last_dumps = dumps
         tap.result(quiet, "%s: quiescence (USNs stop moving, partners 0 behind) "
                    "within %d s" % (what, self.args.deadline))
         if dumps is None:
@@ -800,29 +802,40 @@ class Chaos:
         def A(flag):  # (x, y): x does the first thing, y the second
             return (C, M) if flag else (M, C)
 
+        res = {}                 # what was done: key -> (sequence, ok, marker)
+
+        def op(key, what, fn, *a):
+            res[key] = (len(res), self.try_op(what, fn, *a), None)
+
+        def add(key, node, dn, attrs):
+            res[key] = (len(res), self.do_add(node, dn, attrs), attrs[MARK])
+
+        tel = "+1 555 0%d" % (200 + cut)
         writes = []
         # modify/modify on several attributes
-        writes.append(lambda: self.try_op("mm on " + C.name, C.modify, "cn=mm," + top, [
+        writes.append(lambda: op("mmC", "mm on " + C.name, C.modify, "cn=mm," + top, [
             (ldap.MOD_REPLACE, "description", ["from %s (cut)" % C.name]),
             (ldap.MOD_REPLACE, "title", ["t-%s" % C.name]),
-            (ldap.MOD_ADD, "telephoneNumber", ["+1 555 0%d" % (200 + cut)]),
+            (ldap.MOD_ADD, "telephoneNumber", [tel]),
             (ldap.MOD_DELETE, "l", None)]))
-        writes.append(lambda: self.try_op("mm on " + M.name, M.modify, "cn=mm," + top, [
+        writes.append(lambda: op("mmM", "mm on " + M.name, M.modify, "cn=mm," + top, [
             (ldap.MOD_REPLACE, "description", ["from %s (majority)" % M.name]),
             (ldap.MOD_REPLACE, "sn", ["sn-%s" % M.name]),
             (ldap.MOD_DELETE, "telephoneNumber", ["+1 555 0100"]),
             (ldap.MOD_REPLACE, "l", ["l-%s" % M.name])]))
         # add/add on one DN
-        writes.append(lambda: self.do_add(C, "cn=twin," + top,
-                                          self.person("twin", mk(), description="twin on " + C.name)))
-        writes.append(lambda: self.do_add(M, "cn=twin," + top,
-                                          self.person("twin", mk(), description="twin on " + M.name,
-                                                      telephoneNumber="+1 555 0199")))
+        writes.append(lambda: add("twinC", C, "cn=twin," + top,
+                                  self.person("twin", mk(), description="twin on " + C.name)))
+        writes.append(lambda: add("twinM", M, "cn=twin," + top,
+                                  self.person("twin", mk(), description="twin on " + M.name,
+                                              telephoneNumber="+1 555 0199")))
         # delete vs modify
         x, y = A(sides["victim"])
-        writes.append(lambda: self.try_op("delete victim on " + x.name, x.delete, "cn=victim," + top))
-        writes.append(lambda: self.try_op("modify victim on " + y.name, y.modify, "cn=victim," + top,
-                                          [(ldap.MOD_REPLACE, "description", ["modified on " + y.name])]))
+        writes.append(lambda: op("victim", "delete victim on " + x.name, x.delete,
+                                 "cn=victim," + top))
+        writes.append(lambda: op("victim-mod", "modify victim on " + y.name, y.modify,
+                                 "cn=victim," + top,
+                                 [(ldap.MOD_REPLACE, "description", ["modified on " + y.name])]))
         # delete of a parent vs add of a child, both ways at once: x deletes
         # cn=parent while y adds cn=kid below it, y deletes cn=parent2 while
         # x adds cn=kid below that; each side adds before it deletes, so
@@ -830,34 +843,101 @@ class Chaos:
         x2, y2 = A(sides["parent"])
 
         def parents():
-            self.do_add(x2, "cn=kid,cn=parent2," + top, self.person("kid", mk()))
-            self.do_add(y2, "cn=kid,cn=parent," + top, self.person("kid", mk()))
-            self.try_op("delete parent on " + x2.name, x2.delete, "cn=parent," + top)
-            self.try_op("delete parent2 on " + y2.name, y2.delete, "cn=parent2," + top)
+            add("kid2", x2, "cn=kid,cn=parent2," + top, self.person("kid", mk()))
+            add("kid1", y2, "cn=kid,cn=parent," + top, self.person("kid", mk()))
+            op("parent", "delete parent on " + x2.name, x2.delete, "cn=parent," + top)
+            op("parent2", "delete parent2 on " + y2.name, y2.delete, "cn=parent2," + top)
         writes.append(parents)
         # rename vs add of a child under the old name
         x3, y3 = A(sides["ren"])
-        writes.append(lambda: self.try_op("rename ren on " + x3.name, x3.rename, "cn=ren," + top,
-                                          "cn=ren-new"))
-        writes.append(lambda: self.do_add(y3, "cn=kid,cn=ren," + top, self.person("kid", mk())))
+        writes.append(lambda: op("ren", "rename ren on " + x3.name, x3.rename, "cn=ren," + top,
+                                 "cn=ren-new"))
+        writes.append(lambda: add("kid-ren", y3, "cn=kid,cn=ren," + top,
+                                  self.person("kid", mk())))
         # rename vs rename (different new names)
         x4, y4 = A(sides["rr"])
-        writes.append(lambda: self.try_op("rename rr on " + x4.name, x4.rename, "cn=rr," + top,
-                                          "cn=rr-" + x4.name))
-        writes.append(lambda: self.try_op("rename rr on " + y4.name, y4.rename, "cn=rr," + top,
-                                          "cn=rr-" + y4.name))
+        writes.append(lambda: op("rrx", "rename rr on " + x4.name, x4.rename, "cn=rr," + top,
+                                 "cn=rr-" + x4.name))
+        writes.append(lambda: op("rry", "rename rr on " + y4.name, y4.rename, "cn=rr," + top,
+                                 "cn=rr-" + y4.name))
         # both sides' writes interleaved in a seeded order, with small gaps
+        # (at least a few milliseconds: the later of two writes must have the
+        # later originating time)
         order = list(range(len(writes)))
         rng.shuffle(order)
         for k in order:
             if k in self.args.skip:
                 continue
             writes[k]()
-            time.sleep(rng.uniform(0, 0.05))
+            time.sleep(rng.uniform(0.005, 0.05))
         time.sleep(rng.uniform(0.2, 1.5))
         c.net.heal(cut, c)
         log("round %d partition: healed n%d" % (rnd, cut))
-        return self.check("round %d partition" % rnd, rnd)
+        good = self.check("round %d partition" % rnd, rnd)
+        if self.last_dumps is not None:
+            self.check_outcomes("round %d partition" % rnd, top, res, C, M, tel)
+        return good
+
+    def check_outcomes(self, what, top, res, C, M, tel):
+        """The conflicts were decided as designed, on every node."""
+        def done(k):
+            return k in res and res[k][1]
+
+        want = []               # (description, dn, attr or None, expected values or None)
+        mm = "cn=mm," + top
+        if done("mmC") and done("mmM"):
+            c_later = res["mmC"][0] > res["mmM"][0]
+            want.append(("modify/modify: the later write's description", mm, "description",
+                         ["from %s (cut)" % C.name] if c_later
+                         else ["from %s (majority)" % M.name]))
+            want.append(("modify/modify: l as the later write left it", mm, "l",
+                         [] if c_later else ["l-%s" % M.name]))
+            want.append(("modify/modify: telephoneNumber as the later write left it", mm,
+                         "telephoneNumber", sorted(["+1 555 0100", "+1 555 0101", tel])
+                         if c_later else ["+1 555 0101"]))
+            want.append(("modify/modify: title set on one side only", mm, "title",
+                         ["t-%s" % C.name]))
+            want.append(("modify/modify: sn set on one side only", mm, "sn",
+                         ["sn-%s" % M.name]))
+        problems = []
+        n = len(want) + sum(1 for k in ("victim", "twinM", "kid1", "kid2", "kid-ren") if done(k))
+        for d in self.last_dumps:
+            byl = {dn.lower(): e for dn, e in d.entries.items()}
+            bymark = {}
+            for dn, e in d.entries.items():
+                for m in e.get(MARK.lower(), []):
+                    bymark[m] = dn
+            for desc, dn, attr, vals in want:
+                e = byl.get(dn.lower())
+                got = sorted(e.get(attr.lower(), [])) if e else None
+                if got != sorted(vals):
+                    problems.append("%s: %s: %s is %s, want %s" % (d.node, desc, attr, got, vals))
+            if done("victim"):
+                live = [dn for dn in d.entries if dn.lower() == ("cn=victim," + top).lower()]
+                if live:
+                    problems.append("%s: delete vs modify: cn=victim is alive" % d.node)
+            if done("twinC") and done("twinM"):
+                names = sorted(bymark.get(res[k][2], "(missing)") for k in ("twinC", "twinM"))
+                plain = [n for n in names if n.lower() == ("cn=twin," + top).lower()]
+                cnf = [n for n in names if n.lower().startswith("cn=twin cnf:")]
+                if len(plain) != 1 or len(cnf) != 1:
+                    problems.append("%s: add/add: want cn=twin and one cn=twin CNF:<guid>, "
+                                    "got %s" % (d.node, names))
+            for kid, parent in (("kid1", "parent"), ("kid2", "parent2")):
+                if done(kid) and done(parent):
+                    dn = bymark.get(res[kid][2], "(missing)")
+                    if not dn.lower().endswith(",cn=lostandfound," + BASE.lower()):
+                        problems.append("%s: delete of %s vs add of a child: the child is "
+                                        "%s, want it in cn=LostAndFound" % (d.node, parent, dn))
+            if done("ren") and done("kid-ren"):
+                dn = bymark.get(res["kid-ren"][2], "(missing)")
+                if dn.lower() != ("cn=kid,cn=ren-new," + top).lower():
+                    problems.append("%s: rename vs add of a child under the old name: the "
+                                    "child is %s, want cn=kid,cn=ren-new,%s" % (d.node, dn, top))
+        return self.tap.result(not problems, "%s: conflicts decided as designed on every node "
+                               "(%d checks: later write wins per attribute, delete beats modify, "
+                               "add/add keeps both, orphans in LostAndFound, a child follows its "
+                               "renamed parent)" % (what, n), "\n".join(problems))
 
     def phase_storm(self, rnd):
         rng = random.Random("%s:%d:storm" % (self.args.seed, rnd))
