@@ -871,6 +871,11 @@ class Chaos:
             writes[k]()
             time.sleep(rng.uniform(0.005, 0.05))
         time.sleep(rng.uniform(0.2, 1.5))
+        # drawn apart, so the earlier draws of a seed stay as they were
+        if random.Random("%s:%d:partition-kill" % (self.args.seed, rnd)).random() < 0.5:
+            C.kill9()
+            log("round %d partition: n%d killed (SIGKILL) while cut, and restarted" % (rnd, cut))
+            C.start()
         c.net.heal(cut, c)
         log("round %d partition: healed n%d" % (rnd, cut))
         good = self.check("round %d partition" % rnd, rnd)
@@ -959,9 +964,20 @@ class Chaos:
             flaps[t] = not down
             down = not down
             t += rng.randint(3, 20) if down else rng.randint(3, 25)
-        log("round %d storm: %d ticks; n%d's link flaps %d times; n%d is killed at "
-            "tick %d and restarted at tick %d" % (rnd, ticks, flap, len(flaps) // 2 + len(flaps) % 2,
-                                                  kill, kill_at, restart_at))
+        # kills: (tick, node) and restarts: tick -> node; long runs have a
+        # second kill, of any node, drawn apart so that the first schedule
+        # stays what it was for a given seed
+        kills, restarts = {kill_at: kill}, {restart_at: kill}
+        if ticks >= 200:
+            r2 = random.Random("%s:%d:storm-kill2" % (self.args.seed, rnd))
+            k2 = r2.randint(1, 3)
+            at2 = r2.randint(restart_at + 5, max(restart_at + 6, ticks * 17 // 20))
+            kills[at2] = k2
+            restarts[at2 + r2.randint(ticks // 20, ticks // 8)] = k2
+        log("round %d storm: %d ticks; n%d's link flaps %d times; kills (tick: node) %s, "
+            "restarts %s" % (rnd, ticks, flap, len(flaps) // 2 + len(flaps) % 2,
+                             {t: "n%d" % i for t, i in kills.items()},
+                             {t: "n%d" % i for t, i in restarts.items()}))
         children = []             # every child DN asked for (deterministic)
         stats = {"ok": 0, "fail": 0, "lost": 0}
         is_down = False
@@ -972,9 +988,9 @@ class Chaos:
                 else:
                     c.net.heal(flap, c)
                 is_down = flaps[tick]
-            if tick == restart_at:
-                c.node(kill).start()
-                log("tick %d: n%d restarted" % (tick, kill))
+            if tick in restarts and not c.node(restarts[tick]).alive():
+                c.node(restarts[tick]).start()
+                log("tick %d: n%d restarted" % (tick, restarts[tick]))
             ops = []
             for i in (1, 2, 3):
                 ops.append((c.node(i), self.storm_op(rng, rnd, top, pool, i, tick, children)))
@@ -989,10 +1005,11 @@ class Chaos:
                     node.reset()
                     stats["fail"] += 1
                     self.track_add(node, dn, attrs or {}, False, e)
-            if tick == kill_at:
-                time.sleep(rng.uniform(0, 0.01))
-                c.node(kill).kill9()
-                log("tick %d: n%d killed (SIGKILL)" % (tick, kill))
+            if tick in kills:
+                if tick == kill_at:
+                    time.sleep(rng.uniform(0, 0.01))
+                c.node(kills[tick]).kill9()
+                log("tick %d: n%d killed (SIGKILL)" % (tick, kills[tick]))
             for node, kind, dn, attrs, msgid in pending:
                 try:
                     if node._ld is None:
@@ -1012,8 +1029,9 @@ class Chaos:
             time.sleep(self.args.tick_ms / 1000.0)
         if is_down:
             c.net.heal(flap, c)
-        if not c.node(kill).alive():
-            c.node(kill).start()
+        for i in (1, 2, 3):
+            if not c.node(i).alive():
+                c.node(i).start()
         log("round %d storm: %d operations succeeded, %d refused, %d unanswered (killed "
             "or timed out)" % (rnd, stats["ok"], stats["fail"], stats["lost"]))
         return self.check("round %d storm" % rnd, rnd)
