@@ -127,7 +127,26 @@ class NetnsNet:
     def port(self, i):
         return 389
 
+    @staticmethod
+    def sweep():
+        """Removes the namespaces of earlier runs of this suite whose driver
+        died without cleaning up (SIGKILL), and the nodes left in them."""
+        r = run(["ip", "netns", "list"], check=False)
+        for line in r.stdout.splitlines():
+            name = line.split()[0] if line.split() else ""
+            m = re.match(r"^trchaos(\d+)-(hub|n\d+)$", name)
+            if not m or os.path.exists("/proc/" + m.group(1)):
+                continue
+            for pid in run(["ip", "netns", "pids", name], check=False).stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
+            run(["ip", "netns", "del", name], check=False)
+            log("removed the stale namespace %s (its run had died)" % name)
+
     def setup(self, n):
+        self.sweep()
         run(["ip", "netns", "add", self.hub])
         self.made.append(self.hub)
         run(["ip", "-n", self.hub, "link", "add", "br0", "type", "bridge"])
@@ -163,6 +182,9 @@ class NetnsNet:
         s.settimeout(None)
         return s
 
+    def after_start(self, i, cluster):
+        pass
+
     def cut(self, i, cluster=None):
         run(["ip", "-n", self.hub, "link", "set", "v%d" % i, "down"])
 
@@ -182,6 +204,7 @@ class LoopNet:
 
     def __init__(self):
         self.ports = {}
+        self.want = {}
 
     def addr(self, i):
         return "127.0.0.1"
@@ -204,10 +227,19 @@ class LoopNet:
         return None
 
     def cut(self, i, cluster):
-        cluster.node(i).set_state("STANDALONE")
+        self.want[i] = "STANDALONE"
+        self.after_start(i, cluster)
 
     def heal(self, i, cluster):
-        cluster.node(i).set_state("NORMAL")
+        self.want[i] = "NORMAL"
+        self.after_start(i, cluster)
+
+    def after_start(self, i, cluster):
+        """The state persists across restarts, but a node may be down when
+        it is cut or healed: the state it should have is set again."""
+        n = cluster.node(i)
+        if n.alive() and i in self.want:
+            n.set_state(self.want[i])
 
     def teardown(self):
         pass
@@ -282,6 +314,7 @@ class Node:
                                    (self.name, self.proc.returncode))
             try:
                 self.rootdse("vendorName")
+                self.c.net.after_start(self.i, self.c)
                 return
             except (ldap.LDAPError, OSError):
                 self.reset()
