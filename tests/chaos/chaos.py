@@ -15,11 +15,14 @@ Every round (a seed drives everything the driver asks of the servers):
              several attributes, add/add on one DN, delete vs modify,
              delete of a parent vs add of a child (both ways at once, the
              two children of one name), rename vs add of a child under the
-             old name, rename vs rename; then the link comes back.
+             old name, rename vs rename; for half the seeds the cut node is
+             also killed (SIGKILL) and restarted while cut; then the link
+             comes back.
   storm      the three nodes write the same 50 entries (modify, add,
-             delete, modrdn, children) for a number of ticks, while one
-             node's link flaps and another node is killed with SIGKILL and
-             restarted.
+             delete, modrdn, children) for a number of ticks (one operation
+             per node each, all three in flight at once), while one node's
+             link flaps and another node is killed with SIGKILL (in the
+             middle of its operation) and restarted; long storms kill twice.
 
 After each phase: wait for quiescence (bounded), then check that every
 node holds the same directory (tombstones and conflict entries included,
@@ -27,8 +30,14 @@ entries and values sorted, leaving out only uSNCreated, uSNChanged,
 upToDateVector, lastLocalUsnProcessed and the local-USN field of
 attributeMetaData), that the per-attribute metadata is the same, that every
 acknowledged add is there exactly once (or its tombstone), and that no
-entry (by objectGUID) sits under different parents on different nodes.
+entry (by objectGUID) sits under different parents on different nodes;
+after a partition, that the conflicts were decided as the design says. At
+the end every node must stop cleanly on SIGTERM, with no sanitizer report
+in its log.
 
+The seed fixes the operations, the nodes they go to, their order and the
+fault schedule; how replication interleaves with them still varies from
+run to run, so a replay usually, not always, fails the same way.
 The first line names the seed; CHAOS_SEED=<seed> (or --seed) replays it.
 """
 import argparse
@@ -1194,25 +1203,34 @@ def main():
     ap.add_argument("--ticks", type=int, default=int(os.environ.get("CHAOS_TICKS", "0")),
                     help="storm ticks per round (3 operations each; default 120, "
                          "250 with --soak > 1)")
-    ap.add_argument("--tick-ms", type=int, default=int(os.environ.get("CHAOS_TICK_MS", "30")))
+    ap.add_argument("--tick-ms", type=int, default=int(os.environ.get("CHAOS_TICK_MS", "30")),
+                    help="pause between storm ticks, ms (CHAOS_TICK_MS, default 30)")
     ap.add_argument("--shared-children", type=int,
                     default=int(os.environ.get("CHAOS_SHARED_CHILDREN", "6")),
                     help="storm children named from a pool of this many names that "
                          "every node uses (0: every child a name of its own)")
-    ap.add_argument("--phases", default=os.environ.get("CHAOS_PHASES", "partition,storm"))
+    ap.add_argument("--phases", default=os.environ.get("CHAOS_PHASES", "partition,storm"),
+                    help="phases of a round, comma-separated (CHAOS_PHASES, default "
+                         "partition,storm)")
     ap.add_argument("--skip", default=os.environ.get("CHAOS_SKIP", ""),
-                    help="partition writes to leave out (indexes, for minimising)")
+                    help="partition writes to leave out, comma-separated indexes "
+                         "(CHAOS_SKIP; see tests/chaos/KNOWN.md)")
     ap.add_argument("--deadline", type=int, default=int(os.environ.get("CHAOS_DEADLINE", "150")),
                     help="seconds to wait for quiescence (default 150)")
     ap.add_argument("--quiet", type=int, default=int(os.environ.get("CHAOS_QUIET", "10")),
                     help="seconds of unmoving USNs that count as quiet (default 10)")
     ap.add_argument("--net", choices=["auto", "netns", "loopback"],
-                    default=os.environ.get("CHAOS_NET", "auto"))
-    ap.add_argument("--subnet", default=os.environ.get("CHAOS_SUBNET", "10.77.0"))
+                    default=os.environ.get("CHAOS_NET", "auto"),
+                    help="netns: a namespace per node (root); loopback: 127.0.0.1, a "
+                         "cut node set STANDALONE; auto (default): netns when possible")
+    ap.add_argument("--subnet", default=os.environ.get("CHAOS_SUBNET", "10.77.0"),
+                    help="the /24 of the nodes inside the namespaces (default 10.77.0)")
     ap.add_argument("--vmdird", default=os.environ.get(
-        "VMDIRD", os.path.join(top_build, "vmdird")))
+        "VMDIRD", os.path.join(top_build, "vmdird")),
+                    help="the server (VMDIRD, default $top_builddir/vmdird)")
     ap.add_argument("--schema-dir", default=os.path.join(top_src, "schema"))
-    ap.add_argument("--keep", action="store_true", default=bool(os.environ.get("KEEP")))
+    ap.add_argument("--keep", action="store_true", default=bool(os.environ.get("KEEP")),
+                    help="keep the nodes' directory even when every check passes (KEEP)")
     args = ap.parse_args()
     if args.seed is None:
         args.seed = str(random.SystemRandom().randrange(1, 10 ** 6))
