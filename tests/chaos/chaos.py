@@ -1194,7 +1194,12 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     top_src = os.environ.get("top_srcdir", os.path.normpath(os.path.join(here, "../..")))
     top_build = os.environ.get("top_builddir", top_src)
-    ap = argparse.ArgumentParser(description="Trellis replication chaos suite (TAP)")
+    ap = argparse.ArgumentParser(
+        description="Trellis replication chaos suite (TAP)",
+        epilog="environment: CHAOS_VMDIRD_OPTS (vmdird settings for every node, e.g. "
+               "'repl_page_size=3 repl_interval=5'), CHAOS_LOG_LEVEL (default info), "
+               "CHAOS_OP_TIMEOUT (seconds per LDAP operation, default 30); "
+               "the options' CHAOS_* variables are named with them")
     ap.add_argument("--seed", default=os.environ.get("CHAOS_SEED"),
                     help="seed (default: CHAOS_SEED, else a new one, printed)")
     ap.add_argument("--soak", type=int, metavar="N",
