@@ -1237,6 +1237,9 @@ def main():
     ap.add_argument("--keep", action="store_true", default=bool(os.environ.get("KEEP")),
                     help="keep the nodes' directory even when every check passes (KEEP)")
     args = ap.parse_args()
+    if (not os.access(args.vmdird, os.X_OK) and "VMDIRD" not in os.environ and
+            os.access(os.path.join(top_src, "build", "vmdird"), os.X_OK)):
+        args.vmdird = os.path.join(top_src, "build", "vmdird")   # scripts/build.sh's
     if args.seed is None:
         args.seed = str(random.SystemRandom().randrange(1, 10 ** 6))
     args.rounds = max(1, args.soak)
