@@ -15,7 +15,8 @@ Every round (a seed drives everything the driver asks of the servers):
              several attributes, add/add on one DN, delete vs modify,
              delete of a parent vs add of a child (both ways at once, the
              two children of one name), rename vs add of a child under the
-             old name, rename vs rename; for half the seeds the cut node is
+             old name, rename vs rename, crossed moves (each of two
+             entries moved below the other); for half the seeds the cut node is
              also killed (SIGKILL) and restarted while cut; then the link
              comes back.
   storm      the three nodes write the same 50 entries (modify, add,
@@ -792,6 +793,11 @@ class Chaos:
         for d in dumps:
             for g, a, b in d.dups:
                 problems.append("%s: objectGUID %s twice: %s and %s" % (d.node, g, a, b))
+        for d in dumps:
+            for dn in d.entries:
+                p = parent_of(dn)
+                if dn.lower() != BASE.lower() and p.lower() not in d.dn_guid:
+                    problems.append("%s: %s has no parent entry (%s)" % (d.node, dn, p))
         guids = set().union(*[set(d.by_guid) for d in dumps])
         for g in sorted(guids):
             where = []
@@ -806,7 +812,7 @@ class Chaos:
                 problems.append("objectGUID %s missing on some nodes: %s" % (
                     g, "; ".join("%s: %s" % (n, dn) for n, dn, _ in where)))
         return self.tap.result(not problems, "%s: every objectGUID once per node, under "
-                               "the same parent on every node" % what,
+                               "the same parent on every node; every parent there" % what,
                                "\n".join(problems[:40]) if problems else None)
 
     # ---------------- phases
@@ -825,6 +831,8 @@ class Chaos:
             ("cn=parent2," + top, {"objectClass": "container", "cn": "parent2"}),
             ("cn=ren," + top, {"objectClass": "container", "cn": "ren"}),
             ("cn=rr," + top, self.person("rr", mk())),
+            ("cn=xa," + top, {"objectClass": "container", "cn": "xa"}),
+            ("cn=xb," + top, {"objectClass": "container", "cn": "xb"}),
         ]
         for dn, a in seeds:
             if not self.do_add(n1, dn, a):
@@ -907,6 +915,17 @@ class Chaos:
         # later originating time)
         order = list(range(len(writes)))
         rng.shuffle(order)
+        # crossed moves: one side moves cn=xa below cn=xb, the other cn=xb
+        # below cn=xa (taken apart from the draws above, so that the order
+        # of the other writes stays what it was for a seed)
+        rx = random.Random("%s:%d:partition-cross" % (self.args.seed, rnd))
+        x5, y5 = A(rx.random() < 0.5)
+        writes.append(lambda: op("xa", "move xa on " + x5.name, x5.rename, "cn=xa," + top,
+                                 "cn=xa", "cn=xb," + top))
+        writes.append(lambda: op("xb", "move xb on " + y5.name, y5.rename, "cn=xb," + top,
+                                 "cn=xb", "cn=xa," + top))
+        for k in (len(writes) - 2, len(writes) - 1):
+            order.insert(rx.randint(0, len(order)), k)
         for k in order:
             if k in self.args.skip:
                 continue
