@@ -282,21 +282,26 @@ apply_parent(struct be_txn *t, const struct entry *local, struct entry *m,
 	return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
 }
 
-/* m goes to LostAndFound: its parent is unknown here or deleted. */
+/* m goes to LostAndFound: its parent (GUID pguid, if sent) is unknown here
+ * or deleted. */
 static int
-apply_to_lostandfound(struct be_txn *t, struct entry *m, uint64_t *pid,
-    char **pdn)
+apply_to_lostandfound(struct be_txn *t, struct entry *m, const char *pguid,
+    uint64_t *pid, char **pdn)
 {
-	char *rdn = dn_rdn(m->dn), *lfdn = NULL;
+	char *rdn = dn_rdn(m->dn), *lfdn = NULL, *was = strdup(m->dn);
 	int rc;
 
-	if (rdn == NULL)
+	if (rdn == NULL || was == NULL) {
+		free(rdn);
+		free(was);
 		return LDAP_NO_MEMORY;
+	}
 	if ((rc = apply_lostandfound_id(t, pid, &lfdn)) == LDAP_SUCCESS &&
 	    (rc = apply_set_dn(m, rdn, lfdn)) == LDAP_SUCCESS)
-		log_warn("replication: parent of %s is missing or deleted, "
-		    "placed in LostAndFound", m->dn);
+		log_warn("replication: the parent (%s) of %s is unknown here or deleted: "
+		    "placed in LostAndFound", pguid != NULL ? pguid : "no GUID sent", was);
 	free(rdn);
+	free(was);
 	*pdn = lfdn;
 	return rc;
 }
@@ -366,7 +371,7 @@ apply_place(struct be_txn *t, const struct entry *local, struct entry *m,
 		if ((*pre = entry_dup(m)) == NULL)
 			rc = LDAP_NO_MEMORY;
 		else
-			rc = apply_to_lostandfound(t, m, pid, &pdn);
+			rc = apply_to_lostandfound(t, m, pguid, pid, &pdn);
 	} else {
 		*pid = parent->id;
 		if ((pdn = strdup(parent->dn)) == NULL)

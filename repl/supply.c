@@ -236,22 +236,44 @@ supply_was_sent(const struct supply *s, const char *guid)
 	return false;
 }
 
-/* The objectGUID of e's parent, which travels with e so a consumer
- * places it by identity, not by a name that may mean another entry
- * there. NULL for the naming context. Caller frees. */
-static char *
-supply_parent_guid(const struct supply *s, const struct entry *e)
+/* e's parent as stored now (caller frees; NULL for the naming context).
+ * Reads see each commit as it happens, so an ancestor renamed since e was
+ * read is not found under e's old name: then e is read again, its name
+ * moved with the ancestor. 0, or -2 if the parent cannot be found. */
+static int
+supply_parent(const struct supply *s, const struct entry *e, struct entry **parent)
 {
-	char *p = dn_parent(e->ndn), *g = NULL;
-	struct entry *pe;
+	struct entry *cur = NULL;
+	const char *ndn = e->ndn;
+	int rc = -2;
 
-	if (p != NULL && p[0] != '\0' && be_get_dn(s->t, p, &pe) == LDAP_SUCCESS) {
-		const char *v = entry_get_str(pe, "objectGUID");
-		g = v != NULL ? strdup(v) : NULL;
-		entry_free(pe);
+	*parent = NULL;
+	for (int i = 0; i < 16; i++) {
+		char *p = dn_parent(ndn);
+		int r;
+		if (p == NULL)
+			break;
+		if (p[0] == '\0' || !dn_is_under(p, srv->nsuffix)) {
+			free(p);
+			rc = 0;
+			break;
+		}
+		r = be_get_dn(s->t, p, parent);
+		free(p);
+		if (r == LDAP_SUCCESS) {
+			rc = 0;
+			break;
+		}
+		entry_free(cur);
+		cur = NULL;
+		if (r != LDAP_NO_SUCH_OBJECT || be_get_id(s->t, e->id, &cur) != LDAP_SUCCESS)
+			break;
+		ndn = cur->ndn;
 	}
-	free(p);
-	return g;
+	if (rc != 0)
+		log_warn("replication: cannot find the parent of %s to send it", e->dn);
+	entry_free(cur);
+	return rc;
 }
 
 /* Sends e with only what the consumer lacks: 0, -1 if the consumer is
@@ -262,8 +284,9 @@ supply_send(struct supply *s, const struct entry *e)
 	struct attr_meta *metas;
 	size_t nm;
 	const char *guid = entry_get_str(e, "objectGUID");
-	struct entry *v;
-	char buf[META_MAX], **ns, *pguid;
+	struct entry *v, *parent = NULL;
+	const char *pguid;
+	char buf[META_MAX], **ns;
 	int rc = 0, bad = 0;
 
 	if (guid == NULL || supply_was_sent(s, guid))
@@ -277,9 +300,13 @@ supply_send(struct supply *s, const struct entry *e)
 		return -2;
 	}
 	bad |= entry_add_str(v, "objectGUID", guid);
-	if ((pguid = supply_parent_guid(s, e)) != NULL)
+	/* the parent travels by identity: its name may mean another entry
+	 * on the consumer */
+	if (supply_parent(s, e, &parent) != 0)
+		bad = 1;
+	else if (parent != NULL && (pguid = entry_get_str(parent, "objectGUID")) != NULL)
 		bad |= entry_add_str(v, REPL_PARENT_GUID, pguid);
-	free(pguid);
+	entry_free(parent);
 	for (size_t i = 0; i < e->nattrs; i++) {
 		const struct attr *a = &e->attrs[i];
 		bool want = false;
@@ -309,23 +336,16 @@ supply_send(struct supply *s, const struct entry *e)
 
 /* Parents first: an ancestor changed since the mark goes out before e. */
 static int
-supply_ancestors(struct supply *s, const char *ndn)
+supply_ancestors(struct supply *s, const struct entry *e)
 {
-	char *p = dn_parent(ndn);
 	struct entry *a;
-	int rc = 0;
+	int rc = supply_parent(s, e, &a);
 
-	if (p == NULL || p[0] == '\0' || !dn_is_under(p, srv->nsuffix)) {
-		free(p);
-		return 0;
-	}
-	if (be_get_dn(s->t, p, &a) == LDAP_SUCCESS) {
-		if (entry_get_u64(a, "uSNChanged") > s->hwm &&
-		    (rc = supply_ancestors(s, a->ndn)) == 0)
-			rc = supply_send(s, a);
-		entry_free(a);
-	}
-	free(p);
+	if (rc != 0 || a == NULL)
+		return rc;
+	if (entry_get_u64(a, "uSNChanged") > s->hwm && (rc = supply_ancestors(s, a)) == 0)
+		rc = supply_send(s, a);
+	entry_free(a);
 	return rc;
 }
 
@@ -465,7 +485,7 @@ repl_supply(struct op *o)
 	if (s.top > s.hwm)
 		rc = supply_scan(&s);
 	for (size_t i = 0; rc == LDAP_SUCCESS && i < s.nents; i++) {
-		int r = supply_ancestors(&s, s.ents[i]->ndn);
+		int r = supply_ancestors(&s, s.ents[i]);
 		if (r == 0)
 			r = supply_send(&s, s.ents[i]);
 		rc = r == 0 ? LDAP_SUCCESS : r == -2 ? LDAP_NO_MEMORY : LDAP_UNAVAILABLE;

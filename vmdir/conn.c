@@ -17,6 +17,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "server.h"
@@ -224,6 +225,31 @@ conn_frame(const unsigned char *buf, size_t len, size_t max)
 	return (ssize_t)(n + body);
 }
 
+/*
+ * Moves the first len bytes of in to buf and wipes them where they were:
+ * requests carry passwords, and libevent frees or reuses its chains
+ * without clearing them.
+ */
+static void
+conn_take(struct evbuffer *in, unsigned char *buf, size_t len)
+{
+	struct evbuffer_iovec v[8];
+	struct evbuffer_ptr at;
+	size_t done = 0, k;
+	int n;
+
+	evbuffer_copyout(in, buf, len);
+	while (done < len && evbuffer_ptr_set(in, &at, done, EVBUFFER_PTR_SET) == 0 &&
+	    (n = evbuffer_peek(in, len - done, &at, v, 8)) > 0) {
+		for (int i = 0; i < n && i < 8 && done < len; i++) {
+			k = v[i].iov_len < len - done ? v[i].iov_len : len - done;
+			OPENSSL_cleanse(v[i].iov_base, k);
+			done += k;
+		}
+	}
+	evbuffer_drain(in, len);
+}
+
 static void
 conn_read(struct bufferevent *bev, void *arg)
 {
@@ -253,7 +279,7 @@ conn_read(struct bufferevent *bev, void *arg)
 			conn_disconnect(c, LDAP_UNAVAILABLE, "out of memory");
 			break;
 		}
-		evbuffer_remove(in, pdu, total);
+		conn_take(in, pdu, total);
 		op_dispatch(c, pdu, total);
 	}
 	conn_unref(c);

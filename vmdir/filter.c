@@ -40,23 +40,6 @@ static const struct {
 	{ LDAP_FILTER_EXT,		FILTER_EXT },
 };
 
-/* Extensible-match rules we can name by OID; any other is Undefined. */
-static const struct {
-	const char	*oid;
-	const char	*name;
-} filter_rules[] = {
-	{ "2.5.13.0",			"objectIdentifierMatch" },
-	{ "2.5.13.1",			"distinguishedNameMatch" },
-	{ "2.5.13.2",			"caseIgnoreMatch" },
-	{ "2.5.13.5",			"caseExactMatch" },
-	{ "2.5.13.13",			"booleanMatch" },
-	{ "2.5.13.14",			"integerMatch" },
-	{ "2.5.13.17",			"octetStringMatch" },
-	{ "2.5.13.27",			"generalizedTimeMatch" },
-	{ "1.3.6.1.4.1.1466.109.114.1",	"caseExactIA5Match" },
-	{ "1.3.6.1.4.1.1466.109.114.2",	"caseIgnoreIA5Match" },
-};
-
 void
 filter_free(struct filter *f)
 {
@@ -871,17 +854,6 @@ filter_is_integer(const struct at_def *at)
 	return false;
 }
 
-static const char *
-filter_equality(const struct at_def *at)
-{
-	int	 i;
-
-	for (i = 0; at != NULL && i < FILTER_MAX_SUP; at = at->sup, i++)
-		if (at->equality != NULL)
-			return at->equality;
-	return NULL;
-}
-
 static int
 filter_bytecmp(const struct berval *a, const struct berval *b)
 {
@@ -1010,8 +982,16 @@ filter_eval_value(const struct schema *s, const struct filter *f,
     const struct berval *v, const struct berval *nv)
 {
 	struct berval	 ev;
+	bool		 match;
 	int		 res;
 
+	/* Without a schema, at is not one of its types (see filter_norm). */
+	if (f->kind == FILTER_APPROX) {
+		if (schema_approx(s, s != NULL ? f->at : NULL, v, &f->value,
+		    &match) != LDAP_SUCCESS)
+			return FILTER_UNDEFINED;
+		return match ? FILTER_TRUE : FILTER_FALSE;
+	}
 	if (filter_norm(s, f->at, v, &ev) != LDAP_SUCCESS)
 		return FILTER_UNDEFINED;
 	res = filter_value_match(f, &ev, nv) ? FILTER_TRUE : FILTER_FALSE;
@@ -1200,20 +1180,223 @@ filter_eval_dn(const struct schema *s, const struct filter *f,
 	return res;
 }
 
-/* Only rules that are the attribute's own equality rule are supported. */
-static bool
-filter_rule_ok(const struct schema *s, const struct filter *f)
-{
-	const char	*eq, *rule = f->rule;
-	size_t		 i;
+/* An extensible match with a rule: the assertion prepared once. */
+struct filter_mra {
+	const struct schema_rule *mr;
+	struct berval	 nv;		/* equality and ordering rules */
+	struct berval	 ini, fin;	/* substrings; bv_val NULL if absent */
+	struct berval	*any;
+	size_t		 nany;
+};
 
-	eq = s == NULL ? "caseIgnoreMatch" : filter_equality(f->at);
-	if (eq == NULL)
+static void
+filter_mra_free(struct filter_mra *m)
+{
+	size_t	 i;
+
+	free(m->nv.bv_val);
+	free(m->ini.bv_val);
+	free(m->fin.bv_val);
+	for (i = 0; i < m->nany; i++)
+		free(m->any[i].bv_val);
+	free(m->any);
+}
+
+/* One piece of a SubstringAssertion (RFC 4517 3.3.30), in which only
+ * "\2A" and "\5C" are escapes, normalised under the rule. */
+static int
+filter_mra_piece(const struct schema *s, const struct filter_mra *m,
+    const char *p, size_t len, struct berval *out)
+{
+	struct berval	 raw;
+	char		*d;
+	size_t		 i;
+	int		 rc;
+
+	if ((raw.bv_val = d = malloc(len + 1)) == NULL)
+		return LDAP_OTHER;
+	for (i = 0; i < len; i++) {
+		if (p[i] != '\\') {
+			*d++ = p[i];
+			continue;
+		}
+		if (len - i >= 3 && strncasecmp(p + i, "\\2a", 3) == 0)
+			*d++ = '*';
+		else if (len - i >= 3 && strncasecmp(p + i, "\\5c", 3) == 0)
+			*d++ = '\\';
+		else {
+			free(raw.bv_val);
+			return LDAP_INVALID_SYNTAX;
+		}
+		i += 2;
+	}
+	*d = '\0';
+	raw.bv_len = d - raw.bv_val;
+	rc = schema_mr_normalize(s, m->mr, &raw, out);
+	free(raw.bv_val);
+	return rc;
+}
+
+/* initial "*" any "*" ... final: at least one '*'; empty pieces dropped. */
+static int
+filter_mra_substr(const struct schema *s, const struct filter *f,
+    struct filter_mra *m)
+{
+	const char	*p = f->value.bv_val, *end = p + f->value.bv_len, *star;
+	struct berval	*na;
+	int		 rc;
+
+	if ((star = memchr(p, '*', end - p)) == NULL)
+		return LDAP_INVALID_SYNTAX;
+	if (star > p && (rc = filter_mra_piece(s, m, p, star - p, &m->ini)) !=
+	    LDAP_SUCCESS)
+		return rc;
+	for (p = star + 1; (star = memchr(p, '*', end - p)) != NULL;
+	    p = star + 1) {
+		if (star == p)
+			continue;
+		if ((na = reallocarray(m->any, m->nany + 1, sizeof(*na))) ==
+		    NULL)
+			return LDAP_OTHER;
+		m->any = na;
+		if ((rc = filter_mra_piece(s, m, p, star - p,
+		    &m->any[m->nany])) != LDAP_SUCCESS)
+			return rc;
+		m->nany++;
+	}
+	if (p < end)
+		return filter_mra_piece(s, m, p, end - p, &m->fin);
+	return LDAP_SUCCESS;
+}
+
+static int
+filter_mra_init(const struct schema *s, const struct filter *f,
+    struct filter_mra *m)
+{
+	memset(m, 0, sizeof(*m));
+	if ((m->mr = schema_mr(f->rule)) == NULL)
+		return LDAP_INAPPROPRIATE_MATCHING;
+	if (f->attr != NULL && s != NULL && (f->at == NULL ||
+	    !schema_mr_usable(m->mr, f->at)))
+		return LDAP_INAPPROPRIATE_MATCHING;
+	if (f->attr != NULL && s == NULL && !schema_mr_usable(m->mr, NULL))
+		return LDAP_INAPPROPRIATE_MATCHING;
+	if (schema_mr_usage(m->mr) == MR_SUBSTRINGS)
+		return filter_mra_substr(s, f, m);
+	return schema_mr_normalize(s, m->mr, &f->value, &m->nv);
+}
+
+/* A value the rule cannot compare does not match. */
+static int
+filter_mra_value(const struct schema *s, const struct filter_mra *m,
+    const struct berval *v)
+{
+	struct berval	 ev;
+	bool		 match;
+	int		 c;
+
+	if (schema_mr_normalize(s, m->mr, v, &ev) != LDAP_SUCCESS)
+		return FILTER_FALSE;
+	switch (schema_mr_usage(m->mr)) {
+	case MR_SUBSTRINGS:
+		match = filter_substr_match(&ev, &m->ini, m->any, m->nany,
+		    &m->fin);
+		break;
+	case MR_ORDERING:
+		/* RFC 4517 4.2: TRUE if the value is below the assertion. */
+		c = schema_mr_integer(m->mr) ? filter_intcmp(&ev, &m->nv) :
+		    filter_bytecmp(&ev, &m->nv);
+		match = c < 0;
+		break;
+	default:
+		match = ev.bv_len == m->nv.bv_len &&
+		    memcmp(ev.bv_val, m->nv.bv_val, ev.bv_len) == 0;
+		break;
+	}
+	free(ev.bv_val);
+	return match ? FILTER_TRUE : FILTER_FALSE;
+}
+
+/* Whether the values of attribute name (schema type at, if known) are
+ * compared: the asserted type and its subtypes, or with no type, every
+ * attribute the rule can compare except private ones. */
+static bool
+filter_mra_attr(const struct schema *s, const struct filter *f,
+    const struct filter_mra *m, const char *name, const struct at_def *at)
+{
+	if (f->attr != NULL)
+		return filter_type_match(s, f, name, at);
+	if (at == NULL)
+		at = filter_lookup_at(s, name);
+	if (s != NULL && at == NULL)
 		return false;
-	for (i = 0; i < sizeof(filter_rules) / sizeof(filter_rules[0]); i++)
-		if (strcmp(rule, filter_rules[i].oid) == 0)
-			rule = filter_rules[i].name;
-	return strcasecmp(rule, eq) == 0;
+	if (at != NULL && at->private)
+		return false;
+	return schema_mr_usable(m->mr, s != NULL ? at : NULL);
+}
+
+/* The values of the entry's DN's RDNs (RFC 4511 4.5.1.7.7 dnAttributes). */
+static bool
+filter_mra_dn(const struct schema *s, const struct filter *f,
+    const struct filter_mra *m, const struct entry *e)
+{
+	struct berval	 v;
+	char		*dn, *rdn, *up, **types, **vals;
+	size_t		 i, n;
+	int		 k;
+	bool		 found = false;
+
+	dn = strdup(e->dn != NULL ? e->dn : e->ndn != NULL ? e->ndn : "");
+	for (k = 0; dn != NULL && *dn != '\0' && k < FILTER_MAX_RDNS &&
+	    !found; k++) {
+		if ((rdn = dn_rdn(dn)) == NULL)
+			break;
+		if (dn_rdn_split(rdn, &types, &vals, &n) == LDAP_SUCCESS) {
+			for (i = 0; i < n && !found; i++) {
+				if (!filter_mra_attr(s, f, m, types[i], NULL))
+					continue;
+				v.bv_val = vals[i];
+				v.bv_len = strlen(vals[i]);
+				found = filter_mra_value(s, m, &v) ==
+				    FILTER_TRUE;
+			}
+			dn_rdn_free(types, vals, n);
+		}
+		free(rdn);
+		up = dn_parent(dn);
+		free(dn);
+		dn = up;
+	}
+	free(dn);
+	return found;
+}
+
+static int
+filter_eval_mra(const struct schema *s, const struct filter *f,
+    const struct entry *e)
+{
+	struct filter_mra	 m;
+	const struct attr	*a;
+	size_t			 i, j;
+	int			 res = FILTER_FALSE;
+
+	/* An unknown rule, one that cannot compare the type, or a value
+	 * the rule cannot read make the item Undefined (RFC 4511 4.5.1.7). */
+	if (filter_mra_init(s, f, &m) != LDAP_SUCCESS) {
+		filter_mra_free(&m);
+		return FILTER_UNDEFINED;
+	}
+	for (i = 0; i < e->nattrs && res != FILTER_TRUE; i++) {
+		a = &e->attrs[i];
+		if (!filter_mra_attr(s, f, &m, a->name, a->at))
+			continue;
+		for (j = 0; j < a->nvals && res != FILTER_TRUE; j++)
+			res = filter_mra_value(s, &m, &a->vals[j]);
+	}
+	if (res != FILTER_TRUE && f->dnattrs && filter_mra_dn(s, f, &m, e))
+		res = FILTER_TRUE;
+	filter_mra_free(&m);
+	return res;
 }
 
 static int
@@ -1222,10 +1405,8 @@ filter_eval_ext(const struct schema *s, const struct filter *f,
 {
 	int	 r, d;
 
-	if (f->attr == NULL)
-		return FILTER_UNDEFINED;
-	if (f->rule != NULL && !filter_rule_ok(s, f))
-		return FILTER_UNDEFINED;
+	if (f->rule != NULL)
+		return filter_eval_mra(s, f, e);
 	r = filter_eval_ava(s, f, e);
 	if (r == FILTER_TRUE || !f->dnattrs)
 		return r;

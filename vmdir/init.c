@@ -65,6 +65,9 @@ init_names(void)
 	snprintf(buf, sizeof(buf), "cn=LostAndFound,%s", srv->suffix);
 	if (dn_normalize(srv->schema, buf, &srv->lostfound_ndn) != LDAP_SUCCESS)
 		return -1;
+	snprintf(buf, sizeof(buf), "%s,%s", POLICY_RDN, srv->suffix);
+	if (dn_normalize(srv->schema, buf, &srv->policy_ndn) != LDAP_SUCCESS)
+		return -1;
 	return srv->server_dn != NULL ? 0 : -1;
 }
 
@@ -73,7 +76,7 @@ init_free_names(void)
 {
 	char **names[] = { &srv->suffix, &srv->nsuffix, &srv->admin_ndn,
 	    &srv->admins_ndn, &srv->dcadmins_ndn, &srv->server_dn,
-	    &srv->deleted_ndn, &srv->lostfound_ndn };
+	    &srv->deleted_ndn, &srv->lostfound_ndn, &srv->policy_ndn };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		free(*names[i]);
@@ -126,6 +129,30 @@ init_entry(struct be_txn *t, struct diag *d, const char *rdn, ...)
 		log_error("init: cannot add %s: %s", e->dn, d->text);
 	entry_free(e);
 	return rc;
+}
+
+/* The policy entry, holding every default so administrators see them. */
+static int
+init_policy(struct be_txn *t, struct diag *d)
+{
+	struct policy p;
+	char v[9][80];
+
+	policy_defaults(&p);
+	snprintf(v[0], sizeof(v[0]), "vmwPasswordMinLength=%d", p.min_length);
+	snprintf(v[1], sizeof(v[1]), "vmwPasswordMaxLength=%d", p.max_length);
+	snprintf(v[2], sizeof(v[2]), "vmwPasswordMinSpecialCharCount=%d", p.min_special);
+	snprintf(v[3], sizeof(v[3]), "vmwPasswordMinNumericCount=%d", p.min_numeric);
+	snprintf(v[4], sizeof(v[4]), "vmwPasswordMinUpperCaseCount=%d", p.min_upper);
+	snprintf(v[5], sizeof(v[5]), "vmwPasswordMinLowerCaseCount=%d", p.min_lower);
+	snprintf(v[6], sizeof(v[6]), "vmwPasswordChangeMaxFailedAttempts=%d",
+	    p.max_failures);
+	snprintf(v[7], sizeof(v[7]), "vmwPasswordChangeFailedAttemptIntervalSec=%d",
+	    p.failure_interval);
+	snprintf(v[8], sizeof(v[8]), "vmwPasswordChangeAutoUnlockIntervalSec=%d",
+	    p.unlock_interval);
+	return init_entry(t, d, POLICY_RDN, "objectClass=vmwPasswordAndLockoutPolicy",
+	    v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], NULL);
 }
 
 static int
@@ -198,7 +225,8 @@ init_txn(struct be_txn *t, void *arg, struct diag *d)
 	    (rc = init_entry(t, d, "cn=DCAdmins,cn=Builtin", "objectClass=group",
 	    "description=Domain controller machine accounts", dcmember, NULL)) ||
 	    (rc = init_entry(t, d, dc, "objectClass=computer", nodecn, "sn=machine account", machine, sam,
-	    mpw, NULL)))
+	    mpw, NULL)) ||
+	    (rc = init_policy(t, d)))
 		return rc;
 	(void)sitecn;
 	if ((rc = be_meta_put(t, "invocationId", srv->invocation)) != LDAP_SUCCESS ||
@@ -232,11 +260,16 @@ init_save_machine_pw(const char *pw)
 int
 init_domain(const char *password, struct diag *d)
 {
-	struct init in = { password, pwd_generate() };
+	struct init in = { password, NULL };
+	struct policy p;
 	uuid_t u;
 	int rc;
 
-	if (in.machine_pw == NULL)
+	policy_defaults(&p);
+	if ((rc = policy_check_password(&p, password, strlen(password), d)) !=
+	    LDAP_SUCCESS)
+		return rc;
+	if ((in.machine_pw = pwd_generate(&p)) == NULL)
 		return diag_set(d, LDAP_NO_MEMORY, "out of memory");
 	uuid_generate(u);
 	uuid_unparse_lower(u, srv->invocation);

@@ -96,6 +96,38 @@ join_add(LDAP *ld, const char *dn, const char **av)
 	return rc;
 }
 
+/* The domain's password policy, for the machine account's password (the
+ * defaults if the partner has no policy entry). */
+static void
+join_policy(struct join *j, struct policy *p)
+{
+	LDAPMessage *res = NULL, *le;
+	struct entry *e = NULL;
+	BerElement *ber = NULL;
+	struct berval **v;
+	char dn[2048], *a;
+
+	policy_defaults(p);
+	snprintf(dn, sizeof(dn), "%s,%s", POLICY_RDN, j->nc);
+	if (ldap_search_ext_s(j->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", NULL, 0,
+	    NULL, NULL, NULL, 0, &res) != LDAP_SUCCESS ||
+	    (le = ldap_first_entry(j->ld, res)) == NULL || (e = entry_new(dn, dn)) == NULL) {
+		ldap_msgfree(res);
+		return;
+	}
+	for (a = ldap_first_attribute(j->ld, le, &ber); a != NULL;
+	    a = ldap_next_attribute(j->ld, le, ber)) {
+		if ((v = ldap_get_values_len(j->ld, le, a)) != NULL && v[0] != NULL)
+			entry_add_value(e, a, v[0]->bv_val, v[0]->bv_len);
+		ldap_value_free_len(v);
+		ldap_memfree(a);
+	}
+	ber_free(ber, 0);
+	policy_from_entry(e, p);
+	entry_free(e);
+	ldap_msgfree(res);
+}
+
 static int
 join_partner(struct join *j, const char *uri)
 {
@@ -171,6 +203,7 @@ int
 join_domain(const char *uri, const char *admin_pw, const char *myuri, struct diag *d)
 {
 	struct join j = { 0 };
+	struct policy pol;
 	struct berval cred = { strlen(admin_pw), (char *)admin_pw };
 	char admin[1024], *domain = NULL, *pfx, key[600];
 	int v3 = LDAP_VERSION3, rc;
@@ -226,7 +259,8 @@ join_domain(const char *uri, const char *admin_pw, const char *myuri, struct dia
 	}
 	uuid_generate(u);
 	uuid_unparse_lower(u, srv->invocation);
-	if ((j.machine_pw = pwd_generate()) == NULL ||
+	join_policy(&j, &pol);
+	if ((j.machine_pw = pwd_generate(&pol)) == NULL ||
 	    (rc = join_partner(&j, uri)) != LDAP_SUCCESS) {
 		rc = diag_set(d, rc ? rc : LDAP_NO_MEMORY, "cannot register this node on %s", uri);
 		goto done;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <openssl/crypto.h>
 
 #include <uuid/uuid.h>
 
@@ -112,6 +113,30 @@ main_read_file(const char *path)
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return strdup(buf);
+}
+
+/* Wipes and frees a password; accepts NULL. */
+static void
+main_wipe(char *pw)
+{
+	if (pw != NULL)
+		OPENSSL_cleanse(pw, strlen(pw));
+	free(pw);
+}
+
+/* --init writes the default policy, which the Administrator's password
+ * must meet; refused before anything is created on disk. */
+static bool
+main_init_password_ok(const char *pw)
+{
+	struct policy p;
+	struct diag d;
+
+	policy_defaults(&p);
+	if (policy_check_password(&p, pw, strlen(pw), &d) == LDAP_SUCCESS)
+		return true;
+	fprintf(stderr, "vmdird: --init: %s\n", d.text);
+	return false;
 }
 
 /* One process per data directory: recovery on open assumes it. */
@@ -536,13 +561,17 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("vmdird", srv->conf.syslog, level);
+	if (init && password != NULL && !main_init_password_ok(password)) {
+		main_wipe(password);
+		return 2;
+	}
 	if (main_lock() != 0 || main_open() != 0)
 		return 1;
 	if (join != NULL)
 		rc = main_join(join, password);
 	else
 		rc = init ? main_init(password) : main_serve();
-	free(password);
+	main_wipe(password);
 	be_close(srv->be);
 	schema_free(srv->schema);
 	if (srv->tls != NULL)

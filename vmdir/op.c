@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "server.h"
 #include "log.h"
@@ -48,6 +49,9 @@ op_free(struct op *o)
 	}
 	if (o->ber != NULL)
 		ber_free(o->ber, 0);
+	/* binds, adds, modifies and password changes carry passwords */
+	if (o->pdu.bv_val != NULL)
+		OPENSSL_cleanse(o->pdu.bv_val, o->pdu.bv_len);
 	free(o->pdu.bv_val);
 	ber_memfree(o->cookie.bv_val);
 	ber_memfree(o->pull.bv_val);

@@ -1,6 +1,7 @@
 /*
  * op_add.c: the add operation. Missing RDN values are added to the entry;
- * passwords are hashed before they are stored.
+ * passwords are checked against the policy and hashed before they are
+ * stored, and every copy of their clear text is wiped.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ add_attrs(BerElement *ber, struct entry *e, struct diag *d)
 		if (ber_scanf(ber, "{m[W]}", &type, &vals) == LBER_ERROR)
 			return diag_set(d, LDAP_PROTOCOL_ERROR, "malformed add request");
 		if ((name = strndup(type.bv_val, type.bv_len)) == NULL) {
-			ber_bvarray_free(vals);
+			pwd_wipe_bvarray(vals);
 			return diag_set(d, LDAP_NO_MEMORY, "out of memory");
 		}
 		rc = write_user_attr(name, &at, d);
@@ -62,7 +63,7 @@ add_attrs(BerElement *ber, struct entry *e, struct diag *d)
 				rc = diag_set(d, LDAP_NO_MEMORY, "out of memory");
 			free(v.bv_val);
 		}
-		ber_bvarray_free(vals);
+		pwd_wipe_bvarray(vals);
 		free(name);
 		if (rc != LDAP_SUCCESS)
 			return rc;

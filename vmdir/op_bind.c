@@ -47,58 +47,147 @@ bind_resolve(struct be_txn *t, const char *name, char **ndn)
 	return *ndn != NULL ? LDAP_SUCCESS : LDAP_NO_MEMORY;
 }
 
-/* Checks name/password in one read transaction; *ndn and *admin out. */
+/* One bind's account and the lockout record its failures count against. */
+struct bind {
+	const char		*name;
+	const struct berval	*cred;
+	const char		*peer;		/* client address:port */
+	char			*ndn;		/* the account, once found */
+	char			*key;		/* its lockout record */
+	bool			 admin;
+	bool			 locked;
+	struct policy		 pol;
+};
+
+/* Machine accounts (replication) and the Administrator (the operator)
+ * must stay usable while someone guesses their passwords: their failures
+ * count per source address, so a guesser locks out only itself. */
+static bool
+bind_per_source(struct be_txn *t, const char *ndn)
+{
+	char buf[1024], *dcs = NULL;
+	bool yes;
+
+	if (strcmp(ndn, srv->admin_ndn) == 0 ||
+	    acl_is_member(t, srv->dcadmins_ndn, ndn))
+		return true;
+	snprintf(buf, sizeof(buf), "cn=Domain Controllers,%s", srv->suffix);
+	if (dn_normalize(srv->schema, buf, &dcs) != LDAP_SUCCESS)
+		return false;
+	yes = dn_is_under(ndn, dcs);
+	free(dcs);
+	return yes;
+}
+
+/* "<ndn>" or "<ndn> from <address>" (the port left out). */
+static char *
+bind_key(const char *ndn, const char *peer, bool per_source)
+{
+	const char *colon = strrchr(peer, ':');
+	int alen = colon != NULL ? (int)(colon - peer) : (int)strlen(peer);
+	char *key;
+
+	if (!per_source)
+		return strdup(ndn);
+	if (asprintf(&key, "%s from %.*s", ndn, alen, peer) < 0)
+		return NULL;
+	return key;
+}
+
+/* The account's password, unless it is locked (then invalid credentials
+ * without looking, as for a wrong password). */
 static int
-bind_check(const char *name, const struct berval *cred, char **ndn, bool *admin)
+bind_verify(struct be_txn *t, struct bind *b, const struct entry *e)
+{
+	struct attr *pw = entry_attr(e, "userPassword");
+	int rc;
+
+	if ((rc = policy_read(t, &b->pol)) != LDAP_SUCCESS)
+		return rc;
+	free(b->key);
+	if ((b->key = bind_key(e->ndn, b->peer, bind_per_source(t, e->ndn))) == NULL)
+		return LDAP_NO_MEMORY;
+	if ((b->locked = lockout_locked(b->key, &b->pol)))
+		return LDAP_INVALID_CREDENTIALS;
+	rc = LDAP_INVALID_CREDENTIALS;
+	for (size_t i = 0; pw != NULL && i < pw->nvals; i++)
+		if (pwd_verify(pw->vals[i].bv_val, b->cred->bv_val, b->cred->bv_len))
+			rc = LDAP_SUCCESS;
+	if (rc == LDAP_SUCCESS)
+		b->admin = acl_is_admin(t, e->ndn);
+	return rc;
+}
+
+/* Checks name/password in one read transaction. */
+static int
+bind_check(struct bind *b)
 {
 	struct be_txn *t;
 	struct entry *e = NULL;
-	struct attr *pw;
 	int rc;
 
 	for (int tries = 0; tries < 8; tries++) {
-		*ndn = NULL;
+		free(b->ndn);
+		b->ndn = NULL;
+		b->locked = false;
 		if ((rc = be_begin(srv->be, false, &t)) != LDAP_SUCCESS)
 			return rc;
-		rc = bind_resolve(t, name, ndn);
+		rc = bind_resolve(t, b->name, &b->ndn);
 		if (rc == LDAP_SUCCESS)
-			rc = be_get_dn(t, *ndn, &e);
-		if (rc == LDAP_SUCCESS) {
-			pw = entry_attr(e, "userPassword");
-			rc = LDAP_INVALID_CREDENTIALS;
-			for (size_t i = 0; pw != NULL && i < pw->nvals; i++)
-				if (pwd_verify(pw->vals[i].bv_val, cred->bv_val, cred->bv_len))
-					rc = LDAP_SUCCESS;
-			if (rc == LDAP_SUCCESS)
-				*admin = acl_is_admin(t, *ndn);
-		}
+			rc = be_get_dn(t, b->ndn, &e);
+		if (rc == LDAP_SUCCESS)
+			rc = bind_verify(t, b, e);
 		entry_free(e);
 		e = NULL;
 		be_abort(t);
 		if (rc != BE_RETRY)
 			break;
-		free(*ndn);
 	}
 	if (rc == LDAP_NO_SUCH_OBJECT || rc == LDAP_INVALID_DN_SYNTAX)
 		rc = LDAP_INVALID_CREDENTIALS;
-	if (rc != LDAP_SUCCESS) {
-		free(*ndn);
-		*ndn = NULL;
-	}
 	return rc;
+}
+
+/* The name as logged: control characters and quotes would let a client
+ * forge or split log lines that tools scan for failed binds. */
+static void
+bind_printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"')
+			*s = '?';
+}
+
+/* Counts and logs a failed bind, or forgets the failures of a good one. */
+static void
+bind_account(struct op *o, struct bind *b, const char *lname, int rc)
+{
+	if (rc == LDAP_SUCCESS) {
+		if (b->key != NULL)
+			lockout_clear(b->key);
+		return;
+	}
+	if (rc != LDAP_INVALID_CREDENTIALS)
+		return;
+	log_info("conn=%llu BIND dn=\"%s\" failed from %s: %s",
+	    (unsigned long long)o->conn->id, lname, o->conn->peer,
+	    b->locked ? "account locked" : "invalid credentials");
+	if (lockout_fail(b->key, &b->pol))
+		log_warn("account locked: \"%s\" for %d s after %d failed binds",
+		    b->key, b->pol.unlock_interval, b->pol.max_failures);
 }
 
 void
 op_bind(struct op *o)
 {
 	struct berval name, cred = { 0, NULL };
+	struct bind b = { .peer = o->conn->peer };
 	ber_int_t version;
 	ber_len_t len;
 	ber_tag_t auth;
 	struct diag d;
-	char *ndn = NULL, *cname;
-	bool admin = false;
-	int rc;
+	char *cname, *lname;
+	int rc = LDAP_OTHER;
 
 	diag_clear(&d);
 	if (ber_scanf(o->ber, "{im", &version, &name) == LBER_ERROR ||
@@ -107,8 +196,10 @@ op_bind(struct op *o)
 		return;
 	}
 	cname = strndup(name.bv_val, name.bv_len);
+	if ((lname = strdup(cname != NULL ? cname : "")) != NULL)
+		bind_printable(lname);
 	log_info("conn=%llu op=%d BIND dn=\"%s\" method=%lu version=%d",
-	    (unsigned long long)o->conn->id, o->num, cname ? cname : "",
+	    (unsigned long long)o->conn->id, o->num, lname ? lname : "",
 	    (unsigned long)auth, (int)version);
 	/* A bind always starts from anonymous (RFC 4513 5). */
 	conn_set_identity(o->conn, NULL, false);
@@ -124,16 +215,23 @@ op_bind(struct op *o)
 	else if (cred.bv_len == 0)
 		diag_set(&d, LDAP_UNWILLING_TO_PERFORM,
 		    "unauthenticated bind (DN with no password) disallowed");
-	else if ((rc = bind_check(cname, &cred, &ndn, &admin)) != LDAP_SUCCESS)
-		diag_set(&d, rc, rc == LDAP_INVALID_CREDENTIALS ?
-		    "invalid credentials" : "cannot check credentials");
 	else {
-		conn_set_identity(o->conn, ndn, admin);
-		diag_set(&d, LDAP_SUCCESS, "%s", "");
+		b.name = cname;
+		b.cred = &cred;
+		rc = bind_check(&b);
+		bind_account(o, &b, lname ? lname : "", rc);
+		if (rc == LDAP_SUCCESS) {
+			conn_set_identity(o->conn, b.ndn, b.admin);
+			diag_set(&d, LDAP_SUCCESS, "%s", "");
+		} else
+			diag_set(&d, rc, rc == LDAP_INVALID_CREDENTIALS ?
+			    "invalid credentials" : "cannot check credentials");
 	}
 	if (cred.bv_val != NULL)
 		OPENSSL_cleanse(cred.bv_val, cred.bv_len);
-	free(ndn);
+	free(b.ndn);
+	free(b.key);
 	free(cname);
+	free(lname);
 	result_bind(o, &d);
 }

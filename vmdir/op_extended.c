@@ -81,12 +81,26 @@ passwd_txn(struct be_txn *t, void *arg, struct diag *d)
 	return rc;
 }
 
+/* The old and new passwords, in the request value, in the decoder's
+ * copy of it (oldpw and newpw point there) and in a generated answer. */
+static void
+passwd_wipe(struct berval *value, struct berval *oldpw, struct berval *newpw,
+    struct berval *gen)
+{
+	struct berval *v[] = { value, oldpw, newpw, gen };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i] != NULL && v[i]->bv_val != NULL)
+			OPENSSL_cleanse(v[i]->bv_val, v[i]->bv_len);
+}
+
 static void
 ext_passwd(struct op *o, struct berval *value)
 {
 	struct berval id = { 0, NULL }, oldpw = { 0, NULL }, newpw = { 0, NULL };
 	struct passwd p = { .admin = o->admin };
-	struct berval genval, *gen = NULL;
+	struct berval genval = { 0, NULL }, *gen = NULL;
+	struct policy pol;
 	BerElement *ber = NULL, *out = NULL;
 	char *cid = NULL, *ndn = NULL, *clear = NULL, *hash = NULL;
 	ber_len_t len;
@@ -123,12 +137,15 @@ ext_passwd(struct op *o, struct berval *value)
 		    "only administrators may change another user's password");
 		goto done;
 	}
+	policy_load(&pol);
 	if (newpw.bv_val == NULL) {
-		if ((clear = pwd_generate()) == NULL)
+		if ((clear = pwd_generate(&pol)) == NULL)
 			goto done;
 		newpw.bv_val = clear;
 		newpw.bv_len = strlen(clear);
 	}
+	if (policy_check_password(&pol, newpw.bv_val, newpw.bv_len, &d) != LDAP_SUCCESS)
+		goto done;
 	if ((hash = pwd_hash(newpw.bv_val, newpw.bv_len)) == NULL) {
 		diag_set(&d, LDAP_OTHER, "cannot hash the password");
 		goto done;
@@ -137,7 +154,9 @@ ext_passwd(struct op *o, struct berval *value)
 	p.oldpw = oldpw.bv_val != NULL ? &oldpw : NULL;
 	p.newpw.bv_val = hash;
 	p.newpw.bv_len = strlen(hash);
-	if (write_txn(passwd_txn, &p, &d) == LDAP_SUCCESS && clear != NULL) {
+	if (write_txn(passwd_txn, &p, &d) == LDAP_SUCCESS)
+		lockout_forget(ndn);
+	if (d.rc == LDAP_SUCCESS && clear != NULL) {
 		/* RFC 3062: the generated password goes back as genPasswd [0] */
 		if ((out = ber_alloc_t(LBER_USE_DER)) != NULL &&
 		    ber_printf(out, "{tO}", LDAP_TAG_EXOP_MODIFY_PASSWD_GEN, &newpw) >= 0 &&
@@ -148,8 +167,7 @@ done:
 	if (d.rc == LDAP_SUCCESS && p.ndn == NULL)
 		diag_set(&d, LDAP_NO_MEMORY, "out of memory");
 	result_extended(o, &d, NULL, gen);
-	if (clear != NULL)
-		OPENSSL_cleanse(clear, strlen(clear));
+	passwd_wipe(value, &oldpw, &newpw, &genval);
 	free(clear);
 	free(hash);
 	free(cid);

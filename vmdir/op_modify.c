@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <openssl/crypto.h>
 
 #include "server.h"
 #include "log.h"
@@ -227,7 +228,8 @@ done:
 	return rc;
 }
 
-/* Reads the changes; values of userPassword are hashed here. */
+/* Reads the changes; new values of userPassword are checked against the
+ * policy and hashed here, their clear text wiped. */
 static int
 modify_parse(BerElement *ber, struct modify *m, struct diag *d)
 {
@@ -270,10 +272,13 @@ modify_parse(BerElement *ber, struct modify *m, struct diag *d)
 		for (size_t i = 0; x->vals != NULL && x->vals[i].bv_val != NULL; i++) {
 			struct berval v = { x->vals[i].bv_len, strndup(x->vals[i].bv_val,
 			    x->vals[i].bv_len) };
-			if (v.bv_val == NULL || write_password(&v, d) != LDAP_SUCCESS) {
+			if (v.bv_val == NULL)
+				return diag_set(d, LDAP_NO_MEMORY, "out of memory");
+			if ((rc = write_password(&v, d)) != LDAP_SUCCESS) {
 				free(v.bv_val);
-				return diag_set(d, LDAP_OTHER, "cannot hash the password");
+				return rc;
 			}
+			OPENSSL_cleanse(x->vals[i].bv_val, x->vals[i].bv_len);
 			ber_memfree(x->vals[i].bv_val);
 			x->vals[i].bv_val = ber_strdup(v.bv_val);
 			x->vals[i].bv_len = v.bv_len;
@@ -283,6 +288,17 @@ modify_parse(BerElement *ber, struct modify *m, struct diag *d)
 	if (ber_scanf(ber, "}") == LBER_ERROR)
 		return diag_set(d, LDAP_PROTOCOL_ERROR, "malformed modify request");
 	return LDAP_SUCCESS;
+}
+
+/* A new password ends the account's lockout (an administrator's reset). */
+static bool
+modify_sets_password(const struct modify *m)
+{
+	for (size_t i = 0; i < m->nmods; i++)
+		if (m->mods[i].op != LDAP_MOD_DELETE &&
+		    strcasecmp(m->mods[i].at->names[0], "userPassword") == 0)
+			return true;
+	return false;
 }
 
 void
@@ -307,11 +323,13 @@ op_modify(struct op *o)
 	else if (write_check(o, ndn, &d) == LDAP_SUCCESS &&
 	    modify_parse(o->ber, &m, &d) == LDAP_SUCCESS) {
 		m.ndn = ndn;
-		write_txn(modify_txn, &m, &d);
+		if (write_txn(modify_txn, &m, &d) == LDAP_SUCCESS && modify_sets_password(&m))
+			lockout_forget(ndn);
 	}
 	result_send(o, LDAP_RES_MODIFY, &d);
+	/* values may be passwords the parse did not reach */
 	for (size_t i = 0; i < m.nmods; i++)
-		ber_bvarray_free(m.mods[i].vals);
+		pwd_wipe_bvarray(m.mods[i].vals);
 	free(m.mods);
 	free(cdn);
 	free(ndn);

@@ -415,7 +415,7 @@ search_special(struct search *s, struct diag *d)
 	struct entry *e;
 
 	if (s->base[0] == '\0' && s->scope == LDAP_SCOPE_BASE)
-		e = rootdse_entry();
+		e = rootdse_entry(s->op->admin);
 	else if (strcmp(s->base, "cn=schema") == 0 &&
 	    (s->scope == LDAP_SCOPE_BASE || s->scope == LDAP_SCOPE_SUBTREE))
 		e = schema_subentry(srv->schema);

@@ -85,20 +85,85 @@ pwd_verify(const char *stored, const char *pw, size_t len)
 	return ok;
 }
 
-char *
-pwd_generate(void)
+/* Uniform in [0, n), n <= 256; -1 if the generator fails. */
+static int
+pwd_rand(int n)
 {
-	static const char set[] =
-	    "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@#%^*-_";
-	unsigned char r[20];
-	char *out = malloc(sizeof(r) + 1);
+	unsigned char r;
 
-	if (out == NULL || RAND_bytes(r, sizeof(r)) != 1) {
+	do {
+		if (RAND_bytes(&r, 1) != 1)
+			return -1;
+	} while (r >= 256 / n * n);
+	return r % n;
+}
+
+/* Appends count characters drawn from set to out at *len. */
+static int
+pwd_draw(char *out, int *len, const char *set, int count)
+{
+	int k;
+
+	for (int i = 0; i < count; i++) {
+		if ((k = pwd_rand((int)strlen(set))) < 0)
+			return -1;
+		out[(*len)++] = set[k];
+	}
+	return 0;
+}
+
+char *
+pwd_generate(const struct policy *p)
+{
+	static const char upper[] = "ABCDEFGHJKLMNPQRSTUVWXYZ",
+	    lower[] = "abcdefghijkmnopqrstuvwxyz", digit[] = "23456789",
+	    special[] = "!@#%^*-_";
+	static const char all[] =
+	    "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@#%^*-_";
+	struct policy def;
+	int want, len = 0, k, rc = 0;
+	char *out, t;
+
+	if (p == NULL) {
+		policy_defaults(&def);
+		p = &def;
+	}
+	/* 20 characters unless the policy says otherwise */
+	want = 20;
+	if (p->max_length > 0 && want > p->max_length)
+		want = p->max_length;
+	if (want < p->min_length)
+		want = p->min_length;
+	k = p->min_upper + p->min_lower + p->min_numeric + p->min_special;
+	if (want < k)
+		want = k;
+	if (want > 256 || (out = malloc(want + 1)) == NULL)
+		return NULL;
+	rc |= pwd_draw(out, &len, upper, p->min_upper);
+	rc |= pwd_draw(out, &len, lower, p->min_lower);
+	rc |= pwd_draw(out, &len, digit, p->min_numeric);
+	rc |= pwd_draw(out, &len, special, p->min_special);
+	rc |= pwd_draw(out, &len, all, want - len);
+	/* Fisher-Yates, so the required classes are not always in front */
+	for (int i = len - 1; i > 0 && rc == 0; i--) {
+		if ((k = pwd_rand(i + 1)) < 0)
+			rc = -1;
+		else
+			t = out[i], out[i] = out[k], out[k] = t;
+	}
+	out[len] = '\0';
+	if (rc != 0) {
+		OPENSSL_cleanse(out, len);
 		free(out);
 		return NULL;
 	}
-	for (size_t i = 0; i < sizeof(r); i++)
-		out[i] = set[r[i] % (sizeof(set) - 1)];
-	out[sizeof(r)] = '\0';
 	return out;
+}
+
+void
+pwd_wipe_bvarray(struct berval *vals)
+{
+	for (size_t i = 0; vals != NULL && vals[i].bv_val != NULL; i++)
+		OPENSSL_cleanse(vals[i].bv_val, vals[i].bv_len);
+	ber_bvarray_free(vals);
 }

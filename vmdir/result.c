@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "server.h"
 #include "log.h"
@@ -80,8 +81,12 @@ result_flush(struct op *o, BerElement *ber, const struct diag *d)
 {
 	struct berval bv;
 
-	if (ber_flatten2(ber, &bv, 0) == 0)
+	if (ber_flatten2(ber, &bv, 0) == 0) {
 		result_out(o, &bv, true);
+		/* a password modify answer may carry a generated password */
+		if (o->tag == LDAP_REQ_EXTENDED)
+			OPENSSL_cleanse(bv.bv_val, bv.bv_len);
+	}
 	ber_free(ber, 1);
 	log_info("conn=%llu op=%d RESULT err=%d%s%s", (unsigned long long)o->conn->id,
 	    o->num, d->rc, d->text[0] ? " text=" : "", d->text);

@@ -1,6 +1,6 @@
 /*
  * rootdse.c: the root DSE (RFC 4512 5.1), built fresh for each request
- * so highestCommittedUSN is current.
+ * so highestCommittedUSN and the counters are current.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +9,24 @@
 
 #define VENDOR_VERSION	PACKAGE_VERSION
 
+/* This node's bind counters, for administrators only. */
+static int
+rootdse_counters(struct entry *e)
+{
+	uint64_t failures, locks;
+	char v[24];
+	int rc = 0;
+
+	lockout_counters(&failures, &locks);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)failures);
+	rc |= entry_add_str(e, "vmwBindFailures", v);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)locks);
+	rc |= entry_add_str(e, "vmwAccountLockouts", v);
+	return rc;
+}
+
 struct entry *
-rootdse_entry(void)
+rootdse_entry(bool admin)
 {
 	static const char *const controls[] = {
 		"1.2.840.113556.1.4.319",	/* paged results, RFC 2696 */
@@ -54,6 +70,8 @@ rootdse_entry(void)
 	}
 	rc |= entry_add_str(e, "vendorName", "Trellis");
 	rc |= entry_add_str(e, "vendorVersion", VENDOR_VERSION);
+	if (admin)
+		rc |= rootdse_counters(e);
 	if (rc != 0) {
 		entry_free(e);
 		return NULL;

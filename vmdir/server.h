@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <openssl/ssl.h>
 
 #include "vmdir.h"
@@ -74,6 +75,7 @@ struct server {
 	char			*server_dn;	/* this node's server object */
 	char			*deleted_ndn;	/* cn=Deleted Objects (tombstones) */
 	char			*lostfound_ndn;	/* cn=LostAndFound (orphans) */
+	char			*policy_ndn;	/* password and lockout policy */
 	_Atomic int		 state;		/* enum node_state */
 	char			 invocation[37];
 	int			 server_id;
@@ -235,14 +237,63 @@ bool	acl_is_admin(struct be_txn *t, const char *ndn);
 /* True if ndn is a member of the group gndn. */
 bool	acl_is_member(struct be_txn *t, const char *gndn, const char *ndn);
 
+/* policy.c: the password and lockout policy entry */
+
+struct policy {
+	int	min_length;		/* characters, 8 */
+	int	max_length;		/* 20; 0 = no limit */
+	int	min_special;		/* 1 */
+	int	min_numeric;		/* 1 */
+	int	min_upper;		/* 1 */
+	int	min_lower;		/* 1 */
+	int	max_failures;		/* failed binds that lock, 5; 0 = never */
+	int	failure_interval;	/* seconds they count together, 180 */
+	int	unlock_interval;	/* seconds locked, 300; 0 = until restart */
+};
+
+#define POLICY_RDN	"cn=password and lockout policy"
+
+void	policy_defaults(struct policy *p);
+/* The settings of the policy entry e (defaults where it has none). */
+void	policy_from_entry(const struct entry *e, struct policy *p);
+/* Reads the policy entry in t; defaults when it is absent. LDAP code
+ * (BE_RETRY passes through). */
+int	policy_read(struct be_txn *t, struct policy *p);
+/* Same in a read transaction of its own; the defaults if storage fails. */
+void	policy_load(struct policy *p);
+/* LDAP_SUCCESS, or LDAP_CONSTRAINT_VIOLATION with a diagnostic naming the
+ * rule a new password breaks. */
+int	policy_check_password(const struct policy *p, const char *pw,
+	    size_t len, struct diag *d);
+
+/* lockout.c: failed binds, counted in memory on this node only */
+
+/* True while key (see op_bind.c) is locked under policy p. */
+bool	lockout_locked(const char *key, const struct policy *p);
+/* Counts one failed bind (key NULL: an unknown account, only counted);
+ * true if this one locked key. */
+bool	lockout_fail(const char *key, const struct policy *p);
+/* Forgets key's failures (after a successful bind). */
+void	lockout_clear(const char *key);
+/* Forgets every record of the account ndn, whatever the source (its
+ * password was changed). */
+void	lockout_forget(const char *ndn);
+/* Failed binds and locks since start. */
+void	lockout_counters(uint64_t *failures, uint64_t *locks);
+/* Replaces the clock (seconds, monotonic) for tests; NULL restores it. */
+void	lockout_set_clock(time_t (*fn)(void));
+
 /* pwd.c */
 
 /* A salted hash of pw ("{PBKDF2-SHA512}iter$salt$hash"); caller frees. */
 char	*pwd_hash(const char *pw, size_t len);
 /* True if pw matches the stored value (hashed, or plain for legacy). */
 bool	pwd_verify(const char *stored, const char *pw, size_t len);
-/* A random printable password; caller frees. */
-char	*pwd_generate(void);
+/* A random password that satisfies policy p (the defaults if NULL);
+ * caller frees (after wiping it). */
+char	*pwd_generate(const struct policy *p);
+/* Wipes every value of a ber_bvarray, then frees it; accepts NULL. */
+void	pwd_wipe_bvarray(struct berval *vals);
 
 /* write.c: the common path of every change */
 
@@ -284,7 +335,8 @@ int	write_check(const struct op *o, const char *ndn, struct diag *d);
  * server-maintained ones. */
 int	write_user_attr(const char *name, const struct at_def **at,
 	    struct diag *d);
-/* Replaces a clear-text password value (malloc'd) by its hash. */
+/* Checks a new clear-text password (malloc'd) against the policy and
+ * replaces it by its hash. The clear text is wiped whatever the result. */
 int	write_password(struct berval *v, struct diag *d);
 /* Runs fn in a write transaction, again on deadlock. */
 int	write_txn(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
@@ -322,7 +374,9 @@ int	state_set(int st, struct diag *d);
 
 /* rootdse.c */
 
-struct entry *rootdse_entry(void);	/* caller frees */
+/* Caller frees. Administrators also see this node's bind counters
+ * (vmwBindFailures, vmwAccountLockouts). */
+struct entry *rootdse_entry(bool admin);
 
 /* init.c */
 

@@ -176,6 +176,33 @@ int		 schema_check_entry(const struct schema *s, struct entry *e,
 /* Compares two values under the equality rule: 0 if equal. */
 int		 schema_value_cmp(const struct schema *s, const struct at_def *at,
 		    const struct berval *a, const struct berval *b);
+
+/* Matching rules (RFC 4517) the server implements, for extensible match. */
+struct schema_rule;
+enum mr_usage { MR_EQUALITY, MR_ORDERING, MR_SUBSTRINGS };
+/* The rule named name (a descriptor, case-insensitive, or a numeric OID);
+ * borrowed, static. NULL if the server does not know it. */
+const struct schema_rule *schema_mr(const char *name);
+enum mr_usage	 schema_mr_usage(const struct schema_rule *mr);
+/* True if the rule orders its normalised values as integers. */
+bool		 schema_mr_integer(const struct schema_rule *mr);
+/* True if mr can compare values of at (RFC 4512 4.1.4 matchingRuleUse):
+ * at's own rules, rules of at's syntax, the string rules with any string
+ * syntax, octetStringMatch with any. A NULL at (no schema) is a string. */
+bool		 schema_mr_usable(const struct schema_rule *mr,
+		    const struct at_def *at);
+/* Normalised form of in under mr, as schema_normalize does for an
+ * attribute's equality rule; caller frees *out. LDAP_INVALID_SYNTAX if in
+ * is not a value of the rule's syntax. */
+int		 schema_mr_normalize(const struct schema *s,
+		    const struct schema_rule *mr, const struct berval *in,
+		    struct berval *out);
+/* Approximate match (RFC 4511 4.5.1.7.6) of assertion a against value v
+ * of at: for string syntaxes, every word of a sounds like (Soundex) a word
+ * of v, in order; otherwise equality. Sets *match. LDAP_INVALID_SYNTAX if
+ * either does not fit the syntax. */
+int		 schema_approx(const struct schema *s, const struct at_def *at,
+		    const struct berval *v, const struct berval *a, bool *match);
 /* The schema subentry (cn=schema) with attributeTypes, objectClasses,
  * ldapSyntaxes and matchingRules as RFC 4512 strings; caller frees. */
 struct entry	*schema_subentry(const struct schema *s);

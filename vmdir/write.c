@@ -494,11 +494,19 @@ write_user_attr(const char *name, const struct at_def **at, struct diag *d)
 int
 write_password(struct berval *v, struct diag *d)
 {
-	char *h = pwd_hash(v->bv_val, v->bv_len);
+	struct policy p;
+	char *h;
+	int rc;
 
+	policy_load(&p);
+	if ((rc = policy_check_password(&p, v->bv_val, v->bv_len, d)) != LDAP_SUCCESS) {
+		OPENSSL_cleanse(v->bv_val, v->bv_len);
+		return rc;
+	}
+	h = pwd_hash(v->bv_val, v->bv_len);
+	OPENSSL_cleanse(v->bv_val, v->bv_len);
 	if (h == NULL)
 		return diag_set(d, LDAP_OTHER, "cannot hash the password");
-	OPENSSL_cleanse(v->bv_val, v->bv_len);
 	free(v->bv_val);
 	v->bv_val = h;
 	v->bv_len = strlen(h);

@@ -11,6 +11,9 @@
 #include "vmdir.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+/* Runs the target on one input; 1 if the input was accepted as valid, 0
+ * if rejected (the replay checks bad_* seeds against it). */
+int	fuzz_accepts(const uint8_t *, size_t);
 
 /* Loaded once and kept (reachable, so not a leak); NULL if absent, and
  * then everything compares as caseIgnore. */
@@ -70,8 +73,9 @@ fuzz_use(const struct schema *sc, struct filter *f, const struct entry *e)
 	filter_free(again);
 }
 
+/* An input is accepted when either parser takes it. */
 int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+fuzz_accepts(const uint8_t *data, size_t size)
 {
 	const struct schema *sc = fuzz_schema();
 	struct berval	 bv;
@@ -79,17 +83,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct entry	*e;
 	BerElement	*ber;
 	char		*s;
+	int		 accepted = 0;
 
-	if ((e = fuzz_entry()) == NULL)
-		return 0;
-	if ((s = malloc(size + 1)) == NULL) {
-		entry_free(e);
-		return 0;
-	}
+	if ((e = fuzz_entry()) == NULL || (s = malloc(size + 1)) == NULL)
+		abort();
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (filter_from_str(sc, s, &f) == LDAP_SUCCESS)
+	if (filter_from_str(sc, s, &f) == LDAP_SUCCESS) {
 		fuzz_use(sc, f, e);
+		accepted = 1;
+	}
 	filter_free(f);
 	free(s);
 
@@ -98,11 +101,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bv.bv_val = size > 0 ? (char *)data : "";
 	f = NULL;
 	if ((ber = ber_init(&bv)) != NULL) {
-		if (filter_from_ber(sc, ber, &f) == LDAP_SUCCESS)
+		if (filter_from_ber(sc, ber, &f) == LDAP_SUCCESS) {
 			fuzz_use(sc, f, e);
+			accepted = 1;
+		}
 		filter_free(f);
 		ber_free(ber, 1);
 	}
 	entry_free(e);
+	return accepted;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_accepts(data, size);
 	return 0;
 }

@@ -17,6 +17,10 @@ static struct server fuzz_server;
 struct server *srv = &fuzz_server;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Runs the target on one input; 1 if the server took it as a request (it
+ * did not disconnect, or the request was an unbind), 0 if it rejected it
+ * (the replay checks bad_* seeds against it). */
+int fuzz_accepts(const uint8_t *data, size_t size);
 
 static void
 fuzz_cleanup(void)
@@ -68,12 +72,31 @@ fuzz_setup(void)
 	atexit(fuzz_cleanup);
 }
 
+/* True if data holds an UnbindRequest, which closes by design. */
+static bool
+fuzz_is_unbind(const uint8_t *data, size_t size)
+{
+	struct berval bv = { size, (char *)data };
+	BerElement *ber;
+	ber_len_t len;
+	ber_int_t id;
+	bool unbind = false;
+
+	if (size == 0 || (ber = ber_init(&bv)) == NULL)
+		return false;
+	if (ber_scanf(ber, "{i", &id) != LBER_ERROR)
+		unbind = ber_peek_tag(ber, &len) == LDAP_REQ_UNBIND;
+	ber_free(ber, 1);
+	return unbind;
+}
+
 int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+fuzz_accepts(const uint8_t *data, size_t size)
 {
 	static int ready;
 	struct conn *c;
 	void *pdu;
+	bool closing;
 
 	if (!ready) {
 		fuzz_setup();
@@ -84,6 +107,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(pdu, data, size);
 	conn_set_identity(c, srv->admin_ndn, true);
 	op_dispatch(c, pdu, size);
+	pthread_mutex_lock(&c->lock);
+	closing = c->closing;
+	pthread_mutex_unlock(&c->lock);
 	conn_unref(c);
+	return !closing || fuzz_is_unbind(data, size);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_accepts(data, size);
 	return 0;
 }

@@ -1,6 +1,8 @@
 /*
  * replay.c: runs a fuzz target over its seed corpus so that `make check`
- * exercises it without libFuzzer. Prints TAP, one line per input.
+ * exercises it without libFuzzer. Prints TAP, one line per input: a seed
+ * whose name starts with "bad_" must be rejected by the target, any other
+ * must be accepted (fuzz_accepts), and none may crash it.
  */
 #ifndef TRELLIS_LIBFUZZER
 
@@ -12,16 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int	fuzz_accepts(const uint8_t *, size_t);
 
 static int replay_n, replay_failed;
 
 static void
 replay_file(const char *path)
 {
-	FILE	*f;
-	uint8_t	*buf = NULL;
-	size_t	 len = 0, cap = 0, r;
+	FILE		*f;
+	uint8_t		*buf = NULL;
+	const char	*base;
+	size_t		 len = 0, cap = 0, r;
+	int		 bad, accepted;
 
 	replay_n++;
 	if ((f = fopen(path, "rb")) == NULL)
@@ -42,9 +46,17 @@ replay_file(const char *path)
 	if (ferror(f))
 		goto fail;
 	fclose(f);
-	LLVMFuzzerTestOneInput(buf, len);
+	accepted = fuzz_accepts(buf, len);
 	free(buf);
-	printf("ok %d - %s\n", replay_n, path);
+	base = (base = strrchr(path, '/')) != NULL ? base + 1 : path;
+	bad = strncmp(base, "bad_", 4) == 0;
+	if (accepted == bad) {
+		replay_failed++;
+		printf("not ok %d - %s: %s seed %s\n", replay_n, path,
+		    bad ? "bad" : "good", accepted ? "accepted" : "rejected");
+	} else
+		printf("ok %d - %s %s\n", replay_n, path,
+		    accepted ? "accepted" : "rejected");
 	fflush(stdout);
 	return;
  fail:

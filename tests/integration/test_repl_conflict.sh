@@ -4,8 +4,10 @@
 # modify/modify (the later write wins on both), add/add on one DN (one
 # entry keeps the name, the other gets "<rdn> CNF:<guid>", the same on
 # both), delete of a parent vs. add of a child (the child ends up under
-# cn=LostAndFound), delete vs. modify (the delete wins). Both nodes must
-# end up with identical directories.
+# cn=LostAndFound), delete vs. modify (the delete wins), and a higher
+# version beating a later write (two modifies on A, then one later modify
+# on B: A's value wins everywhere). Both nodes must end up with identical
+# directories.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -29,6 +31,12 @@ dn: cn=victim,$U
 objectClass: person
 cn: victim
 sn: Victim
+
+dn: cn=versions,$U
+objectClass: person
+cn: versions
+sn: Versions
+description: original
 EOF2
 wait_same "A and B identical before the conflicts" A B
 
@@ -56,6 +64,43 @@ changetype: modify
 replace: description
 description: from B (later)
 EOF2
+
+# version beats time: A writes description twice (version 3, the earlier
+# write), B once (version 2, the later write); the higher version wins
+ok "modify cn=versions on A (1 of 2)" adm_modify A <<EOF2
+dn: cn=versions,$U
+changetype: modify
+replace: description
+description: from A, first
+EOF2
+ok "modify cn=versions on A (2 of 2)" adm_modify A <<EOF2
+dn: cn=versions,$U
+changetype: modify
+replace: description
+description: from A (higher version, earlier)
+EOF2
+# meta_field NODE DN ATTR FIELD: one field of ATTR's attributeMetaData
+# (<attr>:<localUSN>:<version>:<origInvocationId>:<origTime>:<origUSN>)
+meta_field() {
+	adm_search "$1" -b "$2" -s base attributeMetaData |
+	    sed -n "s/^attributeMetaData: //p" | awk -F: -v a="$3" -v f="$4" 'tolower($1) == tolower(a) { print $f }'
+}
+vtA=$(meta_field A "cn=versions,$U" description 5)
+# B's write must be later than A's by the clock the metadata records
+# (milliseconds, UTC): wait until the clock has passed A's time
+clock_past() { [[ "$(date -u +%Y%m%d%H%M%S.%3N)" > "$1" ]]; }
+ok "the clock has moved past A's write ($vtA)" wait_until clock_past "$vtA"
+ok "modify cn=versions on B (once, later)" adm_modify B <<EOF2
+dn: cn=versions,$U
+changetype: modify
+replace: description
+description: from B (lower version, later)
+EOF2
+vA=$(meta_field A "cn=versions,$U" description 3)
+vB=$(meta_field B "cn=versions,$U" description 3)
+vtB=$(meta_field B "cn=versions,$U" description 5)
+is "$vA $vB" "3 2" "version beats time: A's description is version 3, B's version 2"
+ok "version beats time: B's write is the later one ($vtB > $vtA)" test "$vtB" \> "$vtA"
 
 # add/add on one DN
 ok "add cn=twin on A" adm_add A <<EOF2
@@ -99,6 +144,14 @@ wait_same "after resuming, A and B converge to identical directories" A B
 for n in A B; do
 	is "$(attr_of $n "cn=shared,$U" description)" "from B (later)" \
 	    "modify/modify: $n keeps the later write"
+done
+
+# version beats time
+for n in A B; do
+	is "$(attr_of $n "cn=versions,$U" description)" "from A (higher version, earlier)" \
+	    "version beats time: $n keeps A's higher version, not B's later write"
+	is "$(meta_field $n "cn=versions,$U" description 3)" 3 \
+	    "version beats time: $n's description metadata is version 3"
 done
 
 # add/add

@@ -84,19 +84,49 @@ wait_ok "reaches A" has_dn A "cn=fromb3,$U"
 wait_same "A and B identical" A B
 
 # --- bad machine-account credentials on B
+# log_since NODE OFFSET: NODE's log lines after OFFSET (lines)
+log_since() { tail -n +"$(($2 + 1))" "$T_DIR/$1/vmdird.log"; }
+# bind_result NODE WHO OFFSET ERR: after OFFSET, NODE's log shows a BIND
+# as WHO's machine account answered err=ERR on the same connection and
+# operation (49: invalidCredentials)
+bind_result() {
+	log_since "$1" "$3" | python3 -c '
+import re, sys
+dn = ("cn=%s,cn=domain controllers," % sys.argv[1]).lower()
+binds, found = set(), False
+for line in sys.stdin:
+    m = re.search(r"conn=(\d+) op=(\d+) BIND dn=\"([^\"]*)\"", line)
+    if m and m.group(3).lower().startswith(dn):
+        binds.add(m.group(1, 2))
+        continue
+    m = re.search(r"conn=(\d+) op=(\d+) RESULT err=(\d+)", line)
+    if m and m.group(1, 2) in binds and m.group(3) == sys.argv[2]:
+        found = True
+sys.exit(0 if found else 1)
+' "$2" "$4"
+}
 ok "stop B" node_stop B
 ok "corrupt B's machine-account password" \
     bash -c "printf 'not-the-password\n' > '$T_DIR/B/data/machine-account'"
+off_a=$(wc -l <"$T_DIR/A/vmdird.log")
+off_b=$(wc -l <"$T_DIR/B/vmdird.log")
 ok "restart B" node_start B
 ok "write on A" add_users A badcred 1
-sleep 5
+cannot_bind() {
+	log_since B "$off_b" | grep -qF "replication: cannot bind to $(url A) as cn=B,cn=Domain Controllers,$BASE: Invalid credentials"
+}
+wait_ok "B's log (after the restart) says it cannot bind to A: invalid credentials" cannot_bind
+wait_ok "A's log (after B's restart) shows B's machine-account bind refused with err=49" \
+    bind_result A B "$off_a" 49
+not() { ! "$@"; }
+ok "B's machine account bound successfully before its password was broken" \
+    bind_result A B 0 0
+ok "B's machine account never bound successfully to A after the restart" \
+    not bind_result A B "$off_a" 0
 ok "B did not replicate from A with a wrong password" no_dn B "cn=badcred1,$U"
 ok "B still serves reads" has_dn B "cn=whiledown1,$U"
 ok "B still takes writes" add_users B localonly 1
 ok "A still serves" has_dn A "cn=badcred1,$U"
-ok "B's log says it cannot bind" grep -qi "cannot bind" "$T_DIR/B/vmdird.log"
-ok "A's log shows the refused machine-account bind" \
-    grep -q 'BIND dn="cn=B,cn=Domain Controllers.*\|err=49' "$T_DIR/A/vmdird.log"
 
 [ "$T_FAILED" -eq 0 ] || repl_show_logs A B C
 done_testing

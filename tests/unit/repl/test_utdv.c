@@ -73,7 +73,8 @@ test_parse(void)
 	ok(u.v == NULL && u.n == 0 && u.cap == 0, "free empties");
 	repl_utdv_free(&u);
 	repl_utdv_free(NULL);
-	ok(1, "free twice and free NULL");
+	ok(u.v == NULL && u.n == 0 && u.cap == 0,
+	    "free twice (and free NULL) leaves it empty");
 
 	bad(A ":5", "a missing trailing comma");
 	bad(",", "a lone comma");

@@ -399,6 +399,12 @@ test_eval(void)
 		{ "(cn=  John   Smith )", T },
 		{ "(cn=nobody)", F },
 		{ "(cn~=JOHN SMITH)", T },
+		{ "(cn~=jon smyth)", T },
+		{ "(cn~=smyth)", T },
+		{ "(cn~=smith john)", F },
+		{ "(cn~=mary smith)", F },
+		{ "(sn~=schmidt)", T },
+		{ "(sn~=jones)", F },
 		{ "(objectClass=PERSON)", T },
 		{ "(objectClass=organization)", F },
 		{ "(cn=*)", T },
@@ -438,8 +444,13 @@ test_eval(void)
 		{ "(cn:=john smith)", T },
 		{ "(cn:caseIgnoreMatch:=JOHN SMITH)", T },
 		{ "(cn:2.5.13.2:=john smith)", T },
-		{ "(cn:2.5.13.5:=John Smith)", UN },
-		{ "(:caseIgnoreMatch:=x)", UN },
+		{ "(cn:2.5.13.5:=John Smith)", T },
+		{ "(cn:2.5.13.5:=john smith)", F },
+		{ "(cn:integerMatch:=5)", UN },
+		{ "(:caseIgnoreMatch:=x)", F },
+		{ "(:caseIgnoreMatch:=SMITH)", T },
+		{ "(:dn:caseIgnoreMatch:=people)", T },
+		{ "(:caseIgnoreMatch:=people)", F },
 		{ "(ou:dn:=people)", T },
 		{ "(ou:dn:=nobody)", F },
 		{ "(ou=people)", F },
@@ -467,6 +478,10 @@ test_eval(void)
 	    "integer >= negative");
 	is_int(eval_str(NULL, "(uSNChanged<=0100)", e, &usn_at), T,
 	    "integer with leading zeros");
+	is_int(eval_str(NULL, "(uSNChanged~=10)", e, &usn_at), T,
+	    "approx without a schema compares as a string");
+	is_int(eval_str(NULL, "(uSNChanged:caseExactMatch:=10)", e, &usn_at),
+	    T, "a rule without a schema compares as a string");
 	entry_free(e);
 }
 
@@ -495,7 +510,7 @@ test_schema(void)
 		{ "(uSNChanged>=abc)", UN },
 		{ "(cn=jo*)", T },
 		{ "(cn:caseIgnoreMatch:=john smith)", T },
-		{ "(cn:caseExactMatch:=John Smith)", UN },
+		{ "(cn:caseExactMatch:=John Smith)", T },
 	};
 	struct schema	*s = NULL;
 	struct entry	*e;
@@ -520,6 +535,190 @@ test_schema(void)
 	schema_free(s);
 }
 
+static struct schema *
+load_schema(void)
+{
+	struct schema	*s = NULL;
+	struct diag	 d;
+	const char	*top;
+	char		 dir[1024];
+
+	if ((top = getenv("top_srcdir")) == NULL)
+		top = ".";
+	snprintf(dir, sizeof(dir), "%s/schema", top);
+	if (schema_load(dir, &s, &d) != LDAP_SUCCESS) {
+		ok(0, "schema_load %s: %s", dir, d.text);
+		return NULL;
+	}
+	return s;
+}
+
+/* Extensible match (RFC 4515 3, RFC 4511 4.5.1.7.7) and approximate match
+ * against the real schema. */
+static void
+test_ext(void)
+{
+	static const struct {
+		const char	*filter;
+		int		 want;
+	} cases[] = {
+		/* a rule named for the attribute */
+		{ "(cn:caseExactMatch:=John Smith)", T },
+		{ "(cn:caseExactMatch:=john smith)", F },
+		{ "(cn:2.5.13.5:=John  Smith )", T },
+		{ "(cn:caseIgnoreMatch:=JOHN SMITH)", T },
+		{ "(cn:2.5.13.2:=john smith)", T },
+		{ "(CN:CASEIGNOREMATCH:=john smith)", T },
+		{ "(commonName:caseExactMatch:=John Smith)", T },
+		{ "(name:caseExactMatch:=John Smith)", T },
+		{ "(mail:caseExactIA5Match:=JS@Example.COM)", T },
+		{ "(mail:caseExactIA5Match:=js@example.com)", F },
+		{ "(mail:caseIgnoreIA5Match:=js@example.com)", T },
+		{ "(mail:1.3.6.1.4.1.1466.109.114.2:=JS@EXAMPLE.COM)", T },
+		{ "(mail:1.3.6.1.4.1.1466.109.114.1:=js@example.com)", F },
+		{ "(cn:caseIgnoreIA5Match:=john smith)", T },
+		{ "(cn:caseIgnoreIA5Match:=j\\c3\\b6hn)", UN },
+		{ "(member:distinguishedNameMatch:=cn=admin, DC=Example)", T },
+		{ "(member:2.5.13.1:=cn=other,dc=example)", F },
+		{ "(member:distinguishedNameMatch:=not a dn)", UN },
+		{ "(cn:distinguishedNameMatch:=cn=x)", UN },
+		{ "(userAccountControl:integerMatch:=0512)", T },
+		{ "(userAccountControl:2.5.13.14:=513)", F },
+		{ "(userAccountControl:integerMatch:=abc)", UN },
+		{ "(userAccountControl:integerOrderingMatch:=600)", T },
+		{ "(userAccountControl:2.5.13.15:=512)", F },
+		{ "(userAccountControl:integerOrderingMatch:=-1)", F },
+		{ "(cn:integerMatch:=5)", UN },
+		{ "(vmwPasswordNeverExpires:booleanMatch:=TRUE)", T },
+		{ "(vmwPasswordNeverExpires:2.5.13.13:=FALSE)", F },
+		{ "(vmwPasswordNeverExpires:booleanMatch:=yes)", UN },
+		{ "(description:numericStringMatch:=5550100)", T },
+		{ "(description:2.5.13.8:=555 0101)", F },
+		{ "(description:numericStringMatch:=abc)", UN },
+		{ "(description:numericStringSubstringsMatch:=\\2a0100)", T },
+		{ "(telephoneNumber:telephoneNumberMatch:=+15550100)", T },
+		{ "(telephoneNumber:telephoneNumberMatch:=+15550199)", F },
+		{ "(cn:octetStringMatch:=John Smith)", T },
+		{ "(cn:octetStringMatch:=john smith)", F },
+		{ "(cn:2.5.13.17:=John Smith)", T },
+		{ "(cn:caseIgnoreSubstringsMatch:=\\2ahn sm\\2a)", T },
+		{ "(cn:caseIgnoreSubstringsMatch:=JOHN\\2a)", T },
+		{ "(cn:2.5.13.4:=\\2ax\\2a)", F },
+		{ "(cn:caseExactSubstringsMatch:=john\\2a)", F },
+		{ "(cn:caseExactSubstringsMatch:=\\2aSmith)", T },
+		{ "(cn:caseIgnoreSubstringsMatch:=john)", UN },
+		{ "(mail:caseIgnoreIA5SubstringsMatch:=js@\\2a.com)", T },
+		{ "(cn:caseIgnoreOrderingMatch:=kate)", T },
+		{ "(cn:caseIgnoreOrderingMatch:=adam)", F },
+		{ "(cn:caseIgnoreOrderingMatch:=john smith)", F },
+		{ "(sn:caseExactOrderingMatch:=smith)", T },
+		/* unknown rules and types are Undefined */
+		{ "(cn:9.9.9.9:=x)", UN },
+		{ "(cn:noSuchMatch:=x)", UN },
+		{ "(!(cn:noSuchMatch:=x))", UN },
+		{ "(:noSuchMatch:=x)", UN },
+		{ "(fooBar:caseIgnoreMatch:=x)", UN },
+		{ "(|(cn:noSuchMatch:=x)(sn=smith))", T },
+		/* no type: every attribute the rule can compare */
+		{ "(:caseIgnoreMatch:=smith)", T },
+		{ "(:caseIgnoreMatch:=nobody)", F },
+		{ "(:2.5.13.2:=CHEF)", T },
+		{ "(:integerMatch:=512)", T },
+		{ "(:integerMatch:=511)", F },
+		{ "(:booleanMatch:=TRUE)", T },
+		{ "(:caseIgnoreMatch:=secret)", F },	/* userPassword is private */
+		{ "(:octetStringMatch:=secret)", F },
+		{ "(:caseIgnoreSubstringsMatch:=\\2amith)", T },
+		/* dnAttributes: the RDN values of the entry's DN too */
+		{ "(:dn:caseIgnoreMatch:=people)", T },
+		{ "(:caseIgnoreMatch:=people)", F },
+		{ "(ou:dn:caseIgnoreMatch:=PEOPLE)", T },
+		{ "(ou:caseIgnoreMatch:=people)", F },
+		{ "(ou:dn:2.5.13.2:=nobody)", F },
+		{ "(dc:dn:caseIgnoreIA5Match:=EXAMPLE)", T },
+		{ "(:dn:caseIgnoreSubstringsMatch:=peo\\2a)", T },
+		{ "(:dn:integerMatch:=5)", F },
+		{ "(ou:dn:=people)", T },
+		{ "(ou:dn:=nobody)", F },
+		/* approximate match */
+		{ "(cn~=Jon Smyth)", T },
+		{ "(cn~=smith)", T },
+		{ "(cn~=Smith John)", F },
+		{ "(cn~=Mary Smith)", F },
+		{ "(sn~=Smithe)", T },
+		{ "(sn~=Schmidt)", T },
+		{ "(sn~=Jones)", F },
+		{ "(!(cn~=Jon Smyth))", F },
+		{ "(mail~=js@example.com)", T },
+		{ "(userAccountControl~=0512)", T },
+		{ "(userAccountControl~=513)", F },
+		{ "(userAccountControl~=abc)", UN },
+		{ "(description~=555 0100)", T },
+		{ "(description~=555 0101)", F },
+		{ "(fooBar~=x)", UN },
+	};
+	struct schema	*s;
+	struct entry	*e;
+	size_t		 i;
+
+	if ((s = load_schema()) == NULL)
+		return;
+	e = make_entry();
+	entry_add_str(e, "member", "CN=Admin,dc=example");
+	entry_add_str(e, "userAccountControl", "512");
+	entry_add_str(e, "vmwPasswordNeverExpires", "TRUE");
+	entry_add_str(e, "description", "555 0100");
+	entry_add_str(e, "description", "Office phone");
+	entry_add_str(e, "telephoneNumber", "+1 555-0100");
+	entry_add_str(e, "userPassword", "secret");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int(eval_str(s, cases[i].filter, e, NULL), cases[i].want,
+		    "ext eval %s", cases[i].filter);
+	entry_free(e);
+	schema_free(s);
+}
+
+/* The matching rules extensible match names. */
+static void
+test_rules(void)
+{
+	static const char *const known[] = {
+		"caseIgnoreMatch", "2.5.13.2", "caseExactMatch", "2.5.13.5",
+		"caseIgnoreIA5Match", "1.3.6.1.4.1.1466.109.114.2",
+		"caseExactIA5Match", "1.3.6.1.4.1.1466.109.114.1",
+		"distinguishedNameMatch", "2.5.13.1", "integerMatch",
+		"2.5.13.14", "numericStringMatch", "2.5.13.8",
+		"octetStringMatch", "2.5.13.17", "booleanMatch", "2.5.13.13",
+		"integerOrderingMatch", "caseIgnoreSubstringsMatch",
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		ok(schema_mr(known[i]) != NULL, "rule %s known", known[i]);
+	ok(schema_mr("noSuchMatch") == NULL, "unknown rule name");
+	ok(schema_mr("9.9.9.9") == NULL, "unknown rule OID");
+	ok(schema_mr("CASEIGNOREMATCH") == schema_mr("2.5.13.2"),
+	    "name and OID name one rule");
+	is_int(schema_mr_usage(schema_mr("caseIgnoreMatch")), MR_EQUALITY,
+	    "caseIgnoreMatch is an equality rule");
+	is_int(schema_mr_usage(schema_mr("2.5.13.15")), MR_ORDERING,
+	    "integerOrderingMatch is an ordering rule");
+	is_int(schema_mr_usage(schema_mr("2.5.13.4")), MR_SUBSTRINGS,
+	    "caseIgnoreSubstringsMatch is a substrings rule");
+	ok(schema_mr_integer(schema_mr("integerOrderingMatch")),
+	    "integerOrderingMatch orders numbers");
+	ok(!schema_mr_integer(schema_mr("caseIgnoreOrderingMatch")),
+	    "caseIgnoreOrderingMatch orders strings");
+	ok(schema_mr_usable(schema_mr("caseExactMatch"), NULL),
+	    "string rules fit a type without schema");
+	ok(!schema_mr_usable(schema_mr("integerMatch"), NULL),
+	    "integerMatch does not fit a type without schema");
+	roundtrip("(cn:dn:caseExactMatch:=x)", "(cn:dn:caseExactMatch:=x)");
+	roundtrip("(:dn:2.5.13.2:=x)", "(:dn:2.5.13.2:=x)");
+	roundtrip("(:caseIgnoreSubstringsMatch:=\\2ax)",
+	    "(:caseIgnoreSubstringsMatch:=\\2ax)");
+}
+
 int
 main(void)
 {
@@ -527,5 +726,7 @@ main(void)
 	test_ber();
 	test_eval();
 	test_schema();
+	test_ext();
+	test_rules();
 	return tap_done();
 }
