@@ -1040,6 +1040,7 @@ class Chaos:
                              {t: "n%d" % i for t, i in kills.items()},
                              {t: "n%d" % i for t, i in restarts.items()}))
         children = []             # every child DN asked for (deterministic)
+        self.rx = random.Random("%s:%d:storm-x" % (self.args.seed, rnd))
         stats = {"ok": 0, "fail": 0, "lost": 0}
         is_down = False
         for tick in range(ticks):
@@ -1054,7 +1055,9 @@ class Chaos:
                 log("tick %d: n%d restarted" % (tick, restarts[tick]))
             ops = []
             for i in (1, 2, 3):
-                ops.append((c.node(i), self.storm_op(rng, rnd, top, pool, i, tick, children)))
+                for _ in range(self.args.inflight):
+                    ops.append((c.node(i), self.storm_op(rng, rnd, top, pool, i, tick,
+                                                         children)))
             # every node's op in flight at once
             pending = []
             for node, (kind, dn, fn, attrs) in ops:
@@ -1145,7 +1148,13 @@ class Chaos:
             return ("delete", s, lambda ld: ld.delete_ext(s), None)
         if r < 0.93:
             j = rng.randrange(pool)
-            return ("modrdn", s, lambda ld: ld.rename(s, "cn=s%d" % j, None, 1), None)
+            # variations drawn apart, so that a seed's other draws stay
+            x = self.rx.random()
+            if x < 0.15:    # a move below another of the 50, keeping the name
+                sup = "cn=s%d,%s" % (self.rx.randrange(pool), top)
+                return ("move", s, lambda ld: ld.rename(s, "cn=s%d" % k, sup, 1), None)
+            delold = 0 if x < 0.35 else 1   # 0: the old cn value stays
+            return ("modrdn", s, lambda ld: ld.rename(s, "cn=s%d" % j, None, delold), None)
         if children:
             dn = rng.choice(children)
             newsup = "cn=s%d,%s" % (rng.randrange(pool), top)
@@ -1233,6 +1242,9 @@ def main():
                     default=int(os.environ.get("CHAOS_SHARED_CHILDREN", "6")),
                     help="storm children named from a pool of this many names that "
                          "every node uses (0: every child a name of its own)")
+    ap.add_argument("--inflight", type=int, default=int(os.environ.get("CHAOS_INFLIGHT", "1")),
+                    help="storm operations in flight per node and tick (CHAOS_INFLIGHT, "
+                         "default 1)")
     ap.add_argument("--phases", default=os.environ.get("CHAOS_PHASES", "partition,storm"),
                     help="phases of a round, comma-separated (CHAOS_PHASES, default "
                          "partition,storm)")
