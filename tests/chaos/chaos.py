@@ -309,10 +309,17 @@ class Node:
                 stdout=f, stderr=subprocess.STDOUT, check=True)
 
     def start(self):
+        env = None
+        skew = self.c.skew.get(self.name, 0)
+        if skew:
+            # its clock off by skew seconds (the monotonic clock left alone)
+            env = dict(os.environ, LD_PRELOAD=self.c.faketime, FAKETIME="%+d" % skew,
+                       FAKETIME_DONT_FAKE_MONOTONIC="1", FAKETIME_NO_CACHE="1")
         with self._logf() as f:
-            f.write("=== start at %s\n" % time.strftime("%H:%M:%S"))
+            f.write("=== start at %s%s\n" % (time.strftime("%H:%M:%S"),
+                                            " (clock %+d s)" % skew if skew else ""))
             f.flush()
-            self.proc = subprocess.Popen(self.c.net.prefix(self.i) + [
+            self.proc = subprocess.Popen(env=env, args=self.c.net.prefix(self.i) + [
                 self.c.vmdird, "-d", self.data, "-l", self.addr, "-p", str(self.port),
                 "--schema-dir", self.c.schema, "--log-level",
                 os.environ.get("CHAOS_LOG_LEVEL", "info")] + self.c.extra,
@@ -460,6 +467,8 @@ class Cluster:
         self.vdcrepadmin = os.path.join(os.path.dirname(self.vmdird), "vdcrepadmin")
         if not os.access(self.vdcrepadmin, os.X_OK):
             self.vdcrepadmin = None
+        self.skew = args.skew
+        self.faketime = args.faketime
         self.extra = []
         for kv in os.environ.get("CHAOS_VMDIRD_OPTS", "").split():
             self.extra += ["-o", kv]
@@ -855,10 +864,12 @@ class Chaos:
         res = {}                 # what was done: key -> (sequence, ok, marker)
 
         def op(key, what, fn, *a):
-            res[key] = (len(res), self.try_op(what, fn, *a), None)
+            t = time.time()
+            res[key] = (len(res), self.try_op(what, fn, *a), None, t)
 
         def add(key, node, dn, attrs):
-            res[key] = (len(res), self.do_add(node, dn, attrs), attrs[MARK])
+            t = time.time()
+            res[key] = (len(res), self.do_add(node, dn, attrs), attrs[MARK], t)
 
         tel = "+1 555 0%d" % (200 + cut)
         writes = []
@@ -952,7 +963,9 @@ class Chaos:
         want = []               # (description, dn, attr or None, expected values or None)
         mm = "cn=mm," + top
         if done("mmC") and done("mmM"):
-            c_later = res["mmC"][0] > res["mmM"][0]
+            # later by the writers' clocks (--skew moves a node's clock)
+            sk = self.c.skew
+            c_later = (res["mmC"][3] + sk.get(C.name, 0) > res["mmM"][3] + sk.get(M.name, 0))
             want.append(("modify/modify: the later write's description", mm, "description",
                          ["from %s (cut)" % C.name] if c_later
                          else ["from %s (majority)" % M.name]))
@@ -1245,6 +1258,9 @@ def main():
     ap.add_argument("--inflight", type=int, default=int(os.environ.get("CHAOS_INFLIGHT", "1")),
                     help="storm operations in flight per node and tick (CHAOS_INFLIGHT, "
                          "default 1)")
+    ap.add_argument("--skew", default=os.environ.get("CHAOS_SKEW", ""),
+                    help="clock offsets, e.g. n3:+300,n1:-90 (seconds; CHAOS_SKEW), with "
+                         "libfaketime")
     ap.add_argument("--phases", default=os.environ.get("CHAOS_PHASES", "partition,storm"),
                     help="phases of a round, comma-separated (CHAOS_PHASES, default "
                          "partition,storm)")
@@ -1278,6 +1294,23 @@ def main():
         args.ticks = 120 if args.rounds == 1 else 250
     args.phases = set(args.phases.split(","))
     args.skip = {int(x) for x in args.skip.split(",") if x.strip()}
+    skew = {}
+    for item in args.skew.split(","):
+        if item.strip():
+            name, _, off = item.partition(":")
+            skew[name.strip()] = int(off)
+    args.skew = skew
+    args.faketime = None
+    if skew:
+        for lib in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+                    "/usr/lib/faketime/libfaketimeMT.so.1",
+                    "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1"):
+            if os.path.exists(lib):
+                args.faketime = lib
+                break
+        if args.faketime is None:
+            print("1..0 # SKIP --skew needs libfaketime (Debian package libfaketime)")
+            return 0
 
     tap = Tap()
     print("# seed %s" % args.seed, flush=True)
