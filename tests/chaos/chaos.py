@@ -789,6 +789,10 @@ class Chaos:
                     continue
                 if guid and guid in tomb_guids:
                     continue
+                if guid is None and self.tomb_by_name(d, dn):
+                    # deleted before its objectGUID could be read: a
+                    # tombstone of its name and parent stands for it
+                    continue
                 problems.append("%s: acknowledged add %s (%s on %s, objectGUID %s) is "
                                 "neither there nor a tombstone" % (d.node, m, dn, origin, guid))
         n = len(self.acked)
@@ -796,6 +800,17 @@ class Chaos:
                                "exactly once (or deleted: its tombstone), on every node; "
                                "no marker twice" % (what, n),
                                "\n".join(problems[:40]) if problems else None)
+
+    @staticmethod
+    def tomb_by_name(d, dn):
+        rdn = ldap.dn.str2dn(dn)[0][0][1].lower()
+        parent = parent_of(dn).lower()
+        for e in d.entries.values():
+            if (e.get("isdeleted") and
+                    any(p.lower() == parent for p in e.get("lastknownparent", [])) and
+                    any(v.lower().startswith(rdn + " del:") for v in e.get("cn", []))):
+                return True
+        return False
 
     def check_parents(self, what, dumps):
         problems = []
@@ -1067,10 +1082,11 @@ class Chaos:
                 c.node(restarts[tick]).start()
                 log("tick %d: n%d restarted" % (tick, restarts[tick]))
             ops = []
-            for i in (1, 2, 3):
-                for _ in range(self.args.inflight):
+            born = []             # children asked for in this tick: deleted or
+            for i in (1, 2, 3):   # moved from the next tick on (not before the
+                for _ in range(self.args.inflight):   # add's objectGUID is read)
                     ops.append((c.node(i), self.storm_op(rng, rnd, top, pool, i, tick,
-                                                         children)))
+                                                         children, born)))
             # every node's op in flight at once
             pending = []
             for node, (kind, dn, fn, attrs) in ops:
@@ -1103,6 +1119,7 @@ class Chaos:
                         stats["fail"] += 1
                     if attrs:
                         self.track_add(node, dn, attrs, False, e)
+            children.extend(dn for dn in born if dn not in children)
             time.sleep(self.args.tick_ms / 1000.0)
         if is_down:
             c.net.heal(flap, c)
@@ -1113,7 +1130,7 @@ class Chaos:
             "or timed out)" % (rnd, stats["ok"], stats["fail"], stats["lost"]))
         return self.check("round %d storm" % rnd, rnd)
 
-    def storm_op(self, rng, rnd, top, pool, i, tick, children):
+    def storm_op(self, rng, rnd, top, pool, i, tick, children, born):
         """One operation for node i: (kind, dn, fn(ld) -> msgid, add attrs)."""
         k = rng.randrange(pool)
         s = "cn=s%d,%s" % (k, top)
@@ -1143,8 +1160,7 @@ class Chaos:
             else:
                 cn = "k%d-%d-%d" % (rnd, i, tick)
             dn = "cn=%s,%s" % (cn, s)
-            if dn not in children:
-                children.append(dn)
+            born.append(dn)
             attrs = self.person(cn, self.marker(rnd))
             ml = [(a, [x.encode() for x in (v if isinstance(v, list) else [v])])
                   for a, v in attrs.items()]
