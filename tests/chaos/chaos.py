@@ -439,10 +439,13 @@ class Node:
         """(ok, text): every partner 0 changes behind, by vdcrepadmin."""
         if not self.c.vdcrepadmin:
             return True, "(vdcrepadmin not built)"
-        r = run(self.c.net.prefix(self.i) + [
-            self.c.vdcrepadmin, "-f", "showpartnerstatus", "-h", self.addr, "-p",
-            str(self.port), "-u", "administrator", "-w", ADMIN_PW],
-            check=False, timeout=60)
+        try:
+            r = run(self.c.net.prefix(self.i) + [
+                self.c.vdcrepadmin, "-f", "showpartnerstatus", "-h", self.addr, "-p",
+                str(self.port), "-u", "administrator", "-w", ADMIN_PW],
+                check=False, timeout=60)
+        except subprocess.TimeoutExpired:
+            return False, "vdcrepadmin showpartnerstatus did not answer in 60 s"
         behind = [l for l in r.stdout.splitlines() if l.startswith("Partner is ")]
         good = (r.returncode == 0 and "Status available: No" not in r.stdout and
                 len(behind) > 0 and all(l == "Partner is 0 changes behind." for l in behind))
