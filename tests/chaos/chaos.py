@@ -1051,11 +1051,15 @@ class Chaos:
         flap, kill = rng.sample([1, 2, 3], 2)
         kill_at = rng.randint(ticks // 5, ticks // 2)
         restart_at = kill_at + rng.randint(ticks // 10, ticks // 4)
+        # long storms stretch some rounds' flaps (longer partitions, more
+        # writes on both sides), by a factor drawn apart from the rest
+        scale = (random.Random("%s:%d:flap-scale" % (self.args.seed, rnd)).choice([1, 1, 2, 4])
+                 if ticks >= 200 else 1)
         flaps, t, down = {}, rng.randint(2, 10), False
         while t < ticks:
             flaps[t] = not down
             down = not down
-            t += rng.randint(3, 20) if down else rng.randint(3, 25)
+            t += scale * (rng.randint(3, 20) if down else rng.randint(3, 25))
         # kills: (tick, node) and restarts: tick -> node; long runs have a
         # second kill, of any node, drawn apart so that the first schedule
         # stays what it was for a given seed
@@ -1066,8 +1070,9 @@ class Chaos:
             at2 = r2.randint(restart_at + 5, max(restart_at + 6, ticks * 17 // 20))
             kills[at2] = k2
             restarts[at2 + r2.randint(ticks // 20, ticks // 8)] = k2
-        log("round %d storm: %d ticks; n%d's link flaps %d times; kills (tick: node) %s, "
-            "restarts %s" % (rnd, ticks, flap, len(flaps) // 2 + len(flaps) % 2,
+        log("round %d storm: %d ticks; n%d's link flaps %d times (lengths x%d); kills "
+            "(tick: node) %s, restarts %s" % (rnd, ticks, flap, len(flaps) // 2 + len(flaps) % 2,
+                                              scale,
                              {t: "n%d" % i for t, i in kills.items()},
                              {t: "n%d" % i for t, i in restarts.items()}))
         children = []             # every child DN asked for (deterministic)
