@@ -860,6 +860,10 @@ class Chaos:
             ("cn=rr," + top, self.person("rr", mk())),
             ("cn=xa," + top, {"objectClass": "container", "cn": "xa"}),
             ("cn=xb," + top, {"objectClass": "container", "cn": "xb"}),
+            ("cn=dp," + top, {"objectClass": "container", "cn": "dp"}),
+            ("cn=sub," + top, {"objectClass": "container", "cn": ["sub", "sub-alias"]}),
+            ("cn=mid,cn=sub," + top, self.person("mid", mk())),
+            ("cn=leaf,cn=mid,cn=sub," + top, self.person("leaf", mk())),
         ]
         for dn, a in seeds:
             if not self.do_add(n1, dn, a):
@@ -955,6 +959,16 @@ class Chaos:
                                  "cn=xb", "cn=xa," + top))
         for k in (len(writes) - 2, len(writes) - 1):
             order.insert(rx.randint(0, len(order)), k)
+        # delete of a parent vs a move of a subtree below it: one side
+        # deletes cn=dp, the other moves cn=sub (two cn values, two levels
+        # below it) below it
+        rs = random.Random("%s:%d:partition-subtree" % (self.args.seed, rnd))
+        x6, y6 = A(rs.random() < 0.5)
+        writes.append(lambda: op("dp", "delete dp on " + x6.name, x6.delete, "cn=dp," + top))
+        writes.append(lambda: op("sub", "move sub on " + y6.name, y6.rename, "cn=sub," + top,
+                                 "cn=sub", "cn=dp," + top))
+        for k in (len(writes) - 2, len(writes) - 1):
+            order.insert(rs.randint(0, len(order)), k)
         for k in order:
             if k in self.args.skip:
                 continue
@@ -997,7 +1011,8 @@ class Chaos:
             want.append(("modify/modify: sn set on one side only", mm, "sn",
                          ["sn-%s" % M.name]))
         problems = []
-        n = len(want) + sum(1 for k in ("victim", "twinM", "kid1", "kid2", "kid-ren") if done(k))
+        n = len(want) + sum(1 for k in ("victim", "twinM", "kid1", "kid2", "kid-ren", "sub")
+                            if done(k))
         for d in self.last_dumps:
             byl = {dn.lower(): e for dn, e in d.entries.items()}
             bymark = {}
@@ -1026,6 +1041,13 @@ class Chaos:
                     if not dn.lower().endswith(",cn=lostandfound," + BASE.lower()):
                         problems.append("%s: delete of %s vs add of a child: the child is "
                                         "%s, want it in cn=LostAndFound" % (d.node, parent, dn))
+            if done("dp") and done("sub"):
+                sub = [dn for dn, e in d.entries.items()
+                       if any(v.lower() == "sub" or v.lower().startswith("sub cnf:")
+                              for v in e.get("cn", [])) and not e.get("isdeleted")]
+                if not any(dn.lower().endswith(",cn=lostandfound," + BASE.lower()) for dn in sub):
+                    problems.append("%s: delete of cn=dp vs the move of cn=sub below it: cn=sub "
+                                    "is %s, want it in cn=LostAndFound" % (d.node, sub))
             if done("ren") and done("kid-ren"):
                 dn = bymark.get(res["kid-ren"][2], "(missing)")
                 if dn.lower() != ("cn=kid,cn=ren-new," + top).lower():
