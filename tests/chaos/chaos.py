@@ -864,6 +864,9 @@ class Chaos:
             ("cn=sub," + top, {"objectClass": "container", "cn": ["sub", "sub-alias"]}),
             ("cn=mid,cn=sub," + top, self.person("mid", mk())),
             ("cn=leaf,cn=mid,cn=sub," + top, self.person("leaf", mk())),
+            ("cn=leaf2,cn=mid,cn=sub," + top, self.person("leaf2", mk())),
+            ("cn=k1,cn=sub," + top, self.person("k1", mk())),
+            ("cn=k2,cn=sub," + top, self.person("k2", mk())),
         ]
         for dn, a in seeds:
             if not self.do_add(n1, dn, a):
@@ -960,8 +963,8 @@ class Chaos:
         for k in (len(writes) - 2, len(writes) - 1):
             order.insert(rx.randint(0, len(order)), k)
         # delete of a parent vs a move of a subtree below it: one side
-        # deletes cn=dp, the other moves cn=sub (two cn values, two levels
-        # below it) below it
+        # deletes cn=dp, the other moves cn=sub (two cn values, three
+        # children, one with two children of its own) below it
         rs = random.Random("%s:%d:partition-subtree" % (self.args.seed, rnd))
         x6, y6 = A(rs.random() < 0.5)
         writes.append(lambda: op("dp", "delete dp on " + x6.name, x6.delete, "cn=dp," + top))
