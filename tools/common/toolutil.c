@@ -143,14 +143,6 @@ bad:
 }
 
 char *
-tool_uri(const char *host, int port)
-{
-	if (strchr(host, ':') != NULL)
-		return xasprintf("ldap://[%s]:%d", host, port);
-	return xasprintf("ldap://%s:%d", host, port);
-}
-
-char *
 tool_hostname(const char *host, int port)
 {
 	if (port == TOOL_DEFAULT_PORT || port == 0)

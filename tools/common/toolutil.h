@@ -47,8 +47,6 @@ char	*tool_xasprintf(const char *fmt, ...)
 bool	 tool_parse_hostport(const char *arg, int defport, char **host, int *port);
 /* Parses a decimal TCP port (1-65535). */
 bool	 tool_parse_port(const char *s, int *port);
-/* "ldap://host:port"; caller frees. */
-char	*tool_uri(const char *host, int port);
 /* "host" when port is 389 (or 0), else "host:port"; caller frees. */
 char	*tool_hostname(const char *host, int port);
 /*
