@@ -27,6 +27,7 @@ static const struct conf_key conf_keys[] = {
 	K("listen", CONF_STR, listen, 0, 0),
 	K("port", CONF_INT, port, 0, 65535),
 	K("ldaps_port", CONF_INT, ldaps_port, 0, 65535),
+	K("ldapi_socket", CONF_STR, ldapi_socket, 0, 0),
 	K("data_dir", CONF_STR, data_dir, 0, 0),
 	K("schema_dir", CONF_STR, schema_dir, 0, 0),
 	K("pid_file", CONF_STR, pid_file, 0, 0),

@@ -1,8 +1,9 @@
 /*
- * conn.c: client connections: accepting (plain and LDAPS), framing whole
- * LDAP messages out of the input, writing responses with backpressure,
- * StartTLS, idle and write timeouts and closing. One path for TCP and
- * TLS: both are libevent bufferevents.
+ * conn.c: client connections: accepting (plain, LDAPS and the local
+ * ldapi socket), framing whole LDAP messages out of the input, writing
+ * responses with backpressure, StartTLS, idle and write timeouts and
+ * closing. One path for TCP, TLS and Unix sockets: all are libevent
+ * bufferevents.
  *
  * No thread ever waits for a client to read. A connection whose unread
  * output is over the bound stops being read (no new requests), and an
@@ -16,6 +17,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -36,10 +40,21 @@ static _Atomic int conn_nparked;
 
 static void	conn_read(struct bufferevent *, void *);
 
+enum conn_kind { CONN_LDAP, CONN_LDAPS, CONN_LDAPI };
+
+/* One listening socket; a Unix one remembers its file, to remove it. */
+struct conn_listener {
+	struct evconnlistener	*l;
+	enum conn_kind		 kind;
+	char			*path;		/* ldapi only */
+	dev_t			 dev;
+	ino_t			 ino;
+	struct conn_listener	*next;
+};
+
 /* Every open connection and listener, for shutdown (loop thread only). */
 static struct conn *conn_all;
-static struct evconnlistener *conn_listeners[8];
-static int conn_nlisteners;
+static struct conn_listener *conn_listeners;
 static pthread_mutex_t conn_all_lock = PTHREAD_MUTEX_INITIALIZER;
 static void	conn_write(struct bufferevent *, void *);
 static void	conn_event(struct bufferevent *, short, void *);
@@ -178,11 +193,49 @@ conn_setup(struct conn *c)
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+/* "address:port" of a TCP client. */
+static void
+conn_peer_inet(struct conn *c, const struct sockaddr *sa)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+		snprintf(c->peer, sizeof(c->peer), "%s:%u", a, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
+		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", a, ntohs(sin6->sin6_port));
+	}
+}
+
+/* The local client's credentials, as the kernel saw them at connect: a
+ * client cannot change them afterwards. The peer reads "ldapi/uid=U:pid=P"
+ * (lockout counts per "ldapi/uid=U", the part before the colon). */
+static int
+conn_peer_cred(struct conn *c, evutil_socket_t fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+	    len != sizeof(cr))
+		return -1;
+	c->ldapi = true;
+	c->peer_uid = cr.uid;
+	c->peer_gid = cr.gid;
+	snprintf(c->peer, sizeof(c->peer), "ldapi/uid=%lu:pid=%ld",
+	    (unsigned long)cr.uid, (long)cr.pid);
+	return 0;
+}
+
 static void
 conn_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	bool ldaps = arg != NULL;
+	struct conn_listener *cl = arg;
+	static const char *const kinds[] = { "", " (LDAPS)", " (ldapi)" };
 	struct conn *c;
 	int one = 1;
 
@@ -190,30 +243,29 @@ conn_accept(struct evconnlistener *l, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (cl->kind != CONN_LDAPI)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((c = conn_new()) == NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
-	if (sa->sa_family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)sa;
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-		snprintf(c->peer, sizeof(c->peer), "%s:%u", a, ntohs(sin->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
-		char a[INET6_ADDRSTRLEN];
-		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
-		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", a, ntohs(sin6->sin6_port));
+	if (cl->kind != CONN_LDAPI)
+		conn_peer_inet(c, sa);
+	else if (conn_peer_cred(c, fd) != 0) {
+		log_error("conn=%llu no peer credentials on %s: %s",
+		    (unsigned long long)c->id, cl->path, strerror(errno));
+		evutil_closesocket(fd);
+		conn_unref(c);
+		return;
 	}
-	if ((c->bev = conn_bev_new(c, fd, ldaps)) == NULL) {
+	if ((c->bev = conn_bev_new(c, fd, cl->kind == CONN_LDAPS)) == NULL) {
 		log_error("conn=%llu cannot set up connection", (unsigned long long)c->id);
 		evutil_closesocket(fd);
 		conn_unref(c);
 		return;
 	}
 	log_info("conn=%llu fd=%d ACCEPT from %s%s", (unsigned long long)c->id,
-	    (int)fd, c->peer, ldaps ? " (LDAPS)" : "");
+	    (int)fd, c->peer, kinds[cl->kind]);
 	conn_setup(c);
 }
 
@@ -531,12 +583,25 @@ conn_listen_error(struct evconnlistener *l, void *arg)
 	log_error("accept: %s", strerror(errno));
 }
 
+/* Keeps l (in cl) for shutdown. */
+static void
+conn_listener_add(struct evconnlistener *l, enum conn_kind kind,
+    struct conn_listener *cl)
+{
+	evconnlistener_set_error_cb(l, conn_listen_error);
+	cl->l = l;
+	cl->kind = kind;
+	cl->next = conn_listeners;
+	conn_listeners = cl;
+}
+
 int
 conn_listen(const char *addr, int port, bool ldaps)
 {
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
 	char spec[300];
+	struct conn_listener *cl;
 	struct evconnlistener *l;
 
 	snprintf(spec, sizeof(spec), strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, port);
@@ -545,25 +610,160 @@ conn_listen(const char *addr, int port, bool ldaps)
 		log_error("invalid listen address %s", spec);
 		return -1;
 	}
-	l = evconnlistener_new_bind(srv->base, conn_accept, ldaps ? (void *)1 : NULL,
+	if ((cl = calloc(1, sizeof(*cl))) == NULL)
+		return -1;
+	l = evconnlistener_new_bind(srv->base, conn_accept, cl,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
 	    (struct sockaddr *)&ss, sslen);
 	if (l == NULL) {
 		log_error("cannot listen on %s: %s", spec, strerror(errno));
+		free(cl);
 		return -1;
 	}
-	evconnlistener_set_error_cb(l, conn_listen_error);
-	if (conn_nlisteners < (int)(sizeof(conn_listeners) / sizeof(conn_listeners[0])))
-		conn_listeners[conn_nlisteners++] = l;
+	conn_listener_add(l, ldaps ? CONN_LDAPS : CONN_LDAP, cl);
 	log_info("listening on %s (%s)", spec, ldaps ? "LDAPS" : "LDAP");
+	return 0;
+}
+
+/* mkdir -p of path's directory (new ones 0755). */
+static int
+conn_mkdir_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((p = strrchr(dir, '/')) == NULL || p == dir)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/*
+ * A socket file left at path by a process that died is removed; one that
+ * a live server answers on, or a file that is not a socket, is kept and
+ * refused. -1 with a log when path cannot be used.
+ */
+static int
+conn_unix_clear(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(sun->sun_path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_error("cannot listen on %s: it exists and is not a socket",
+		    sun->sun_path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ? 0 : errno;
+	close(fd);
+	if (rc != ECONNREFUSED) {
+		log_error("cannot listen on %s: %s", sun->sun_path, rc == 0 ?
+		    "another server answers on it" : strerror(rc));
+		return -1;
+	}
+	log_info("removing stale socket %s", sun->sun_path);
+	if (unlink(sun->sun_path) != 0 && errno != ENOENT) {
+		log_error("cannot remove %s: %s", sun->sun_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The bound, listening socket at sun (mode 0666: every local user may
+ * connect; what each may do depends on its uid), or -1. */
+static int
+conn_unix_socket(const struct sockaddr_un *sun)
+{
+	int fd;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (bind(fd, (const struct sockaddr *)sun, sizeof(*sun)) != 0 ||
+	    chmod(sun->sun_path, 0666) != 0 || listen(fd, 128) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+conn_listen_unix(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct conn_listener *cl;
+	struct evconnlistener *l;
+	struct stat st;
+	int fd;
+
+	if (path[0] != '/' || strlen(path) >= sizeof(sun.sun_path)) {
+		log_error("ldapi socket %s: needs an absolute path under %zu bytes",
+		    path, sizeof(sun.sun_path));
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (conn_mkdir_parent(path) != 0) {
+		log_error("cannot create the directory of %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (conn_unix_clear(&sun) != 0)
+		return -1;
+	if ((fd = conn_unix_socket(&sun)) < 0) {
+		log_error("cannot listen on %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL || (cl->path = strdup(path)) == NULL ||
+	    stat(path, &st) != 0 ||
+	    (l = evconnlistener_new(srv->base, conn_accept, cl,
+	    LEV_OPT_CLOSE_ON_FREE, -1, fd)) == NULL) {
+		log_error("cannot listen on %s: %s", path, strerror(errno));
+		if (cl != NULL)
+			free(cl->path);
+		free(cl);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	cl->dev = st.st_dev;
+	cl->ino = st.st_ino;
+	conn_listener_add(l, CONN_LDAPI, cl);
+	log_info("listening on %s (ldapi)", path);
 	return 0;
 }
 
 void
 conn_stop_listening(void)
 {
-	for (int i = 0; i < conn_nlisteners; i++)
-		evconnlistener_disable(conn_listeners[i]);
+	for (struct conn_listener *cl = conn_listeners; cl != NULL; cl = cl->next)
+		evconnlistener_disable(cl->l);
+}
+
+/* Removes the socket file, unless another server has put its own there. */
+static void
+conn_listener_free(struct conn_listener *cl)
+{
+	struct stat st;
+
+	evconnlistener_free(cl->l);
+	if (cl->path != NULL && stat(cl->path, &st) == 0 &&
+	    st.st_dev == cl->dev && st.st_ino == cl->ino)
+		unlink(cl->path);
+	free(cl->path);
+	free(cl);
 }
 
 /* After the event loop ended: close every connection and listener. */
@@ -571,10 +771,12 @@ void
 conn_shutdown(void)
 {
 	struct conn *c, *next;
+	struct conn_listener *cl;
 
-	for (int i = 0; i < conn_nlisteners; i++)
-		evconnlistener_free(conn_listeners[i]);
-	conn_nlisteners = 0;
+	while ((cl = conn_listeners) != NULL) {
+		conn_listeners = cl->next;
+		conn_listener_free(cl);
+	}
 	for (;;) {
 		pthread_mutex_lock(&conn_all_lock);
 		for (c = conn_all; c != NULL && c->bev == NULL; c = c->all_next)

@@ -39,6 +39,7 @@ usage(FILE *f)
 	    "  -l, --listen ADDR       listen address (default 127.0.0.1)\n"
 	    "  -p, --port PORT         LDAP port (default 389, 0 disables)\n"
 	    "  -P, --ldaps-port PORT   LDAPS port (default off)\n"
+	    "      --ldapi-socket PATH local socket (default %s, \"\" disables)\n"
 	    "      --tls-cert FILE     PEM certificate chain for LDAPS and StartTLS\n"
 	    "      --tls-key FILE      PEM private key\n"
 	    "      --pid-file FILE     write the process id here\n"
@@ -58,13 +59,13 @@ usage(FILE *f)
 	    "  -V, --version           print the version\n"
 	    "\n"
 	    "Signals: TERM/INT stop cleanly; USR1 raises the log level, USR2 lowers it.\n",
-	    SCHEMA_DIR);
+	    LDAPI_DEFAULT, SCHEMA_DIR);
 }
 
 enum {
 	OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_PID, OPT_LOG, OPT_SYSLOG, OPT_SCHEMA,
 	OPT_DOMAIN, OPT_SITE, OPT_NODE, OPT_INIT, OPT_PASSWORD, OPT_PASSWORD_FILE,
-	OPT_JOIN
+	OPT_JOIN, OPT_LDAPI
 };
 
 static const struct option main_opts[] = {
@@ -73,6 +74,7 @@ static const struct option main_opts[] = {
 	{ "listen", required_argument, NULL, 'l' },
 	{ "port", required_argument, NULL, 'p' },
 	{ "ldaps-port", required_argument, NULL, 'P' },
+	{ "ldapi-socket", required_argument, NULL, OPT_LDAPI },
 	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "pid-file", required_argument, NULL, OPT_PID },
@@ -97,6 +99,7 @@ static const char *const main_keys[] = {
 	[OPT_PID - 256] = "pid_file", [OPT_LOG - 256] = "log_level",
 	[OPT_SCHEMA - 256] = "schema_dir", [OPT_DOMAIN - 256] = "domain",
 	[OPT_SITE - 256] = "site", [OPT_NODE - 256] = "node",
+	[OPT_LDAPI - 256] = "ldapi_socket",
 };
 
 static char *
@@ -300,6 +303,25 @@ main_identity(void)
 	return init_names() != 0 || state_load() != 0 ? -1 : 0;
 }
 
+/*
+ * The local socket. A path that was set must work; the default one may
+ * be out of reach (no root, no /run), which costs only local
+ * administration: a warning then.
+ */
+static int
+main_listen_ldapi(void)
+{
+	const char *path = srv->conf.ldapi_socket;
+
+	if (path == NULL) {
+		if (conn_listen_unix(LDAPI_DEFAULT) != 0)
+			log_warn("no local socket: set ldapi_socket to a usable path "
+			    "(or to \"\" to silence this)");
+		return 0;
+	}
+	return path[0] == '\0' ? 0 : conn_listen_unix(path);
+}
+
 static struct event *main_stop_timer;
 
 static void
@@ -464,7 +486,8 @@ main_serve(void)
 		return 1;
 	if ((srv->conf.port > 0 && conn_listen(srv->conf.listen, srv->conf.port, false) != 0) ||
 	    (srv->conf.ldaps_port > 0 &&
-	    conn_listen(srv->conf.listen, srv->conf.ldaps_port, true) != 0))
+	    conn_listen(srv->conf.listen, srv->conf.ldaps_port, true) != 0) ||
+	    main_listen_ldapi() != 0)
 		return 1;
 	for (size_t i = 0; i < 4; i++) {
 		sev[i] = evsignal_new(srv->base, sigs[i], main_signal, NULL);

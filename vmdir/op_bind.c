@@ -1,11 +1,15 @@
 /*
- * op_bind.c: simple bind (RFC 4513). The name may be a DN, a user
- * principal name (administrator@vsphere.local) or a bare account name
- * (administrator), which is taken as <name>@<domain>.
+ * op_bind.c: simple bind (RFC 4513) and SASL EXTERNAL on the local
+ * socket. A simple bind's name may be a DN, a user principal name
+ * (administrator@vsphere.local) or a bare account name (administrator),
+ * which is taken as <name>@<domain>. EXTERNAL takes the identity from the
+ * client's uid, as the kernel reported it at connect (SO_PEERCRED).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 
 #include "server.h"
@@ -177,6 +181,97 @@ bind_account(struct op *o, struct bind *b, const char *lname, int rc)
 		    b->key, b->pol.unlock_interval, b->pol.max_failures);
 }
 
+/*
+ * The identity of the local client (caller frees): root and the uid this
+ * server runs as are the Administrator, as they own its data anyway;
+ * anyone else is named after its ids as OpenLDAP names them, a name with
+ * no entry behind it, so it reads as any authenticated user and changes
+ * nothing.
+ */
+static char *
+bind_peercred_dn(const struct conn *c, bool *admin)
+{
+	char *dn;
+
+	*admin = c->peer_uid == 0 || c->peer_uid == geteuid();
+	if (*admin)
+		return strdup(srv->admin_ndn);
+	if (asprintf(&dn, "gidNumber=%lu+uidNumber=%lu,cn=peercred,cn=external,cn=auth",
+	    (unsigned long)c->peer_gid, (unsigned long)c->peer_uid) < 0)
+		return NULL;
+	return dn;
+}
+
+/* An authorization identity (RFC 4422 3.4.1) may only restate the
+ * authenticated one: "", or "dn:" and the same DN. */
+static bool
+bind_authzid_ok(const struct berval *authz, const char *ndn)
+{
+	char *want = NULL, *got;
+	bool ok;
+
+	if (authz->bv_len == 0)
+		return true;
+	if (authz->bv_len < 3 || strncasecmp(authz->bv_val, "dn:", 3) != 0 ||
+	    (got = strndup(authz->bv_val + 3, authz->bv_len - 3)) == NULL)
+		return false;
+	ok = strcasecmp(got, ndn) == 0 ||
+	    (dn_normalize(srv->schema, got, &want) == LDAP_SUCCESS &&
+	    strcmp(want, ndn) == 0);
+	free(got);
+	free(want);
+	return ok;
+}
+
+/* SaslCredentials ::= SEQUENCE { mechanism, credentials OPTIONAL }. */
+static void
+bind_sasl(struct op *o, struct diag *d)
+{
+	struct berval mech, authz = { 0, NULL };
+	struct conn *c = o->conn;
+	ber_len_t len;
+	char *ndn;
+	bool admin;
+
+	if (ber_scanf(o->ber, "{m", &mech) == LBER_ERROR) {
+		diag_set(d, LDAP_PROTOCOL_ERROR, "malformed bind request");
+		return;
+	}
+	if (ber_peek_tag(o->ber, &len) == LBER_OCTETSTRING &&
+	    ber_scanf(o->ber, "m", &authz) == LBER_ERROR) {
+		diag_set(d, LDAP_PROTOCOL_ERROR, "malformed bind request");
+		return;
+	}
+	if (mech.bv_len != 8 || strncasecmp(mech.bv_val, "EXTERNAL", 8) != 0) {
+		diag_set(d, LDAP_AUTH_METHOD_NOT_SUPPORTED,
+		    "SASL mechanism %.*s not supported (only EXTERNAL, on ldapi)",
+		    (int)(mech.bv_len > 32 ? 32 : mech.bv_len), mech.bv_val);
+		return;
+	}
+	/* no client certificates yet: TCP and TLS carry no identity */
+	if (!c->ldapi) {
+		diag_set(d, LDAP_INAPPROPRIATE_AUTH,
+		    "SASL EXTERNAL needs the local socket (ldapi)");
+		return;
+	}
+	if ((ndn = bind_peercred_dn(c, &admin)) == NULL) {
+		diag_set(d, LDAP_OTHER, "out of memory");
+		return;
+	}
+	if (!bind_authzid_ok(&authz, ndn)) {
+		diag_set(d, LDAP_INSUFFICIENT_ACCESS,
+		    "authorization identity other than the authenticated one refused");
+		free(ndn);
+		return;
+	}
+	log_info("conn=%llu op=%d BIND EXTERNAL uid=%lu gid=%lu as \"%s\"%s",
+	    (unsigned long long)c->id, o->num, (unsigned long)c->peer_uid,
+	    (unsigned long)c->peer_gid, ndn, admin ? " (administrator)" : "");
+	conn_set_identity(c, ndn, admin);
+	free(ndn);
+	diag_set(d, LDAP_SUCCESS, "%s", "");
+}
+
 void
 op_bind(struct op *o)
 {
@@ -205,9 +300,11 @@ op_bind(struct op *o)
 	conn_set_identity(o->conn, NULL, false);
 	if (version != 3)
 		diag_set(&d, LDAP_PROTOCOL_ERROR, "only LDAP version 3 is supported");
+	else if (auth == LDAP_AUTH_SASL)
+		bind_sasl(o, &d);
 	else if (auth != LDAP_AUTH_SIMPLE)
 		diag_set(&d, LDAP_AUTH_METHOD_NOT_SUPPORTED,
-		    "only simple authentication is supported");
+		    "only simple and SASL EXTERNAL authentication are supported");
 	else if (ber_scanf(o->ber, "m", &cred) == LBER_ERROR || cname == NULL)
 		diag_set(&d, LDAP_PROTOCOL_ERROR, "malformed bind request");
 	else if (name.bv_len == 0 && cred.bv_len == 0)

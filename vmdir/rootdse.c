@@ -50,6 +50,8 @@ rootdse_entry(bool admin)
 	rc |= entry_add_str(e, "configurationNamingContext", cfg);
 	rc |= entry_add_str(e, "subschemaSubentry", "cn=schema");
 	rc |= entry_add_str(e, "supportedLDAPVersion", "3");
+	/* meaningful on the local socket only (see op_bind.c) */
+	rc |= entry_add_str(e, "supportedSASLMechanisms", "EXTERNAL");
 	for (size_t i = 0; i < sizeof(controls) / sizeof(controls[0]); i++)
 		rc |= entry_add_str(e, "supportedControl", controls[i]);
 	for (size_t i = 0; i < sizeof(exops) / sizeof(exops[0]); i++)

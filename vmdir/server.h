@@ -20,6 +20,7 @@ struct bufferevent;
 
 struct conf {
 	char		*listen;	/* address, default 127.0.0.1 */
+	char		*ldapi_socket;	/* NULL: LDAPI_DEFAULT; "": none */
 	int		 port;		/* LDAP, default 389; 0 disables */
 	int		 ldaps_port;	/* LDAPS, 0 disables */
 	char		*data_dir;
@@ -49,6 +50,8 @@ struct conf {
 	int		 repl_interval;	/* seconds a quiet supplier holds a pull */
 	int		 repl_page_size;	/* entries per replication page */
 };
+
+#define LDAPI_DEFAULT	"/run/trellis/vmdird.sock"
 
 void	conf_defaults(struct conf *c);
 /* Reads an INI file ([server] section; keys as the struct fields with '_'
@@ -102,6 +105,9 @@ struct conn {
 	int			 opseq;		/* operation counter for logs */
 	bool			 closing;
 	bool			 tls;
+	bool			 ldapi;		/* on the local socket */
+	uid_t			 peer_uid;	/* its client, at accept (ldapi) */
+	gid_t			 peer_gid;
 	char			*bind_ndn;	/* NULL: anonymous */
 	bool			 admin;
 	char			 peer[64];
@@ -114,6 +120,10 @@ struct conn {
 };
 
 int	conn_listen(const char *addr, int port, bool ldaps);
+/* Listens on the Unix socket path (ldapi, mode 0666), creating its
+ * directory; replaces a stale socket file, refuses one a live server
+ * answers on. The file is removed by conn_shutdown. 0 or -1 with a log. */
+int	conn_listen_unix(const char *path);
 /* Stops accepting; conn_shutdown closes everything (loop thread, after
  * the loop ended). */
 void	conn_stop_listening(void);

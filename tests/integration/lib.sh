@@ -116,14 +116,24 @@ node_init() {
 	    --schema-dir "$SCHEMA_DIR" --node "$name" "$@" >"$T_DIR/$name/init.log" 2>&1
 }
 
+# node_sock NAME: the node's local (ldapi) socket, in its directory; empty
+# (none) when that path is too long for a Unix socket (107 bytes).
+node_sock() {
+	local p="$T_DIR/$1/ldapi.sock"
+	[ ${#p} -lt 100 ] && echo "$p"
+}
+
 # node_start NAME [extra vmdird flags]: starts it, waits for the root DSE.
+# Each node has its own local socket (node_sock), never the default one;
+# a flag -o ldapi_socket=... given here overrides it.
 node_start() {
 	local name=$1 port i
 	shift
 	port=${NODE_PORT[$name]:-$(free_port)}
 	NODE_PORT[$name]=$port
 	"$VMDIRD" -d "$T_DIR/$name/data" -p "$port" --schema-dir "$SCHEMA_DIR" \
-	    --pid-file "$T_DIR/$name/vmdird.pid" --log-level "${LOG_LEVEL:-info}" "$@" \
+	    --pid-file "$T_DIR/$name/vmdird.pid" --log-level "${LOG_LEVEL:-info}" \
+	    -o "ldapi_socket=$(node_sock "$name")" "$@" \
 	    >>"$T_DIR/$name/vmdird.log" 2>&1 &
 	NODE_PID[$name]=$!
 	for i in $(seq 1 200); do

@@ -173,6 +173,7 @@ log_level = debug
 data_dir = $T_DIR/d2/data
 schema_dir = $SCHEMA_DIR
 pid_file = $T_DIR/d2/conf.pid
+ldapi_socket =
 EOF
 "$VMDIRD" -f "$CONF" >"$T_DIR/conf1.log" 2>&1 &
 CPID=$!
