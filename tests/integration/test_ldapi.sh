@@ -57,7 +57,8 @@ EOF
 }
 
 node_init n || { echo "Bail out! vmdird --init failed"; cat "$T_DIR/n/init.log"; exit 1; }
-node_start n -o "ldapi_socket=$SOCK" || { echo "Bail out! node n does not start"; exit 1; }
+node_start n -o "ldapi_socket=$SOCK" --log-level debug ||
+    { echo "Bail out! node n does not start"; exit 1; }
 PORT=${NODE_PORT[n]}
 
 # ------------------------------------------------------------- the socket
@@ -143,6 +144,65 @@ R ldapwhoami -x -H "$(url n)" -D "cn=ldapi-user,cn=Users,$BASE" -w Old-Pass-1
 is "$RC" 49 "the old password no longer binds"
 R "$REPADMIN" -f showpartnerstatus -h "localhost:$PORT" -u administrator -w "$ADMIN_PW"
 is "$RC" 0 "vdcrepadmin -f showpartnerstatus -h localhost:PORT -u administrator -w … (TCP)"
+
+# ------------------------------------------- flow control, as on TCP
+# A client on the socket that stops reading has its searches parked (the
+# debug log says so) and, once it reads, gets every entry of each.
+NENT=2000
+{
+	printf 'dn: cn=Bulk,%s\nobjectClass: container\ncn: Bulk\n\n' "$BASE"
+	for i in $(seq 1 $NENT); do
+		printf 'dn: cn=bulk%d,cn=Bulk,%s\nobjectClass: container\ncn: bulk%d\n' "$i" "$BASE" "$i"
+		printf 'description: entry %d padded %0400d\n\n' "$i" 0
+	done
+} >"$T_DIR/bulk.ldif"
+R ldapadd -Q -Y EXTERNAL -H "$U" -f "$T_DIR/bulk.ldif"
+is "$RC" 0 "bulk load of $NENT entries over ldapi"
+R python3 - "$SOCK" "cn=Bulk,$BASE" "$T_DIR/n/vmdird.log" <<'EOF'
+import socket, sys, time
+from ber import tlv, integer, octets, msg
+path, base, log = sys.argv[1:4]
+NSEARCH = 4
+def search(mid):
+    return msg(mid, tlv(0x63, octets(base) + tlv(0x0A, b"\x02") + tlv(0x0A, b"\x00")
+        + integer(0) + integer(0) + tlv(0x01, b"\x00") + tlv(0x87, b"objectClass")
+        + tlv(0x30, b"")))
+s = socket.socket(socket.AF_UNIX)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(path)
+s.sendall(msg(1, tlv(0x60, integer(3) + octets("") + tlv(0xA3, octets("EXTERNAL"))))
+    + b"".join(search(2 + k) for k in range(NSEARCH)))
+end = time.time() + 30
+while time.time() < end and " parked until the client reads" not in open(log).read():
+    time.sleep(0.05)
+print("parked" if time.time() < end else "never parked")
+s.settimeout(60)
+buf, counts, done = b"", {}, 0
+while done < NSEARCH:
+    c = s.recv(1 << 16)
+    if not c:
+        break
+    buf += c
+    while len(buf) >= 2:
+        h, n = 2, buf[1]
+        if n & 0x80:
+            k = n & 0x7F
+            if len(buf) < 2 + k:
+                break
+            h, n = 2 + k, int.from_bytes(buf[2:2 + k], "big")
+        if len(buf) < h + n:
+            break
+        m, buf = buf[h:h + n], buf[h + n:]
+        mid, tag = int.from_bytes(m[2:2 + m[1]], "big"), m[2 + m[1]]
+        if tag == 0x64:
+            counts[mid] = counts.get(mid, 0) + 1
+        elif tag == 0x65:
+            done += 1
+print("counts", sorted(counts.values()))
+EOF
+like "$OUT" '^parked$' "a client on the socket that does not read has its searches parked"
+is "$(sed -n 's/^counts //p' <<<"$OUT")" "[$((NENT + 1)), $((NENT + 1)), $((NENT + 1)), $((NENT + 1))]" \
+    "once it reads, it gets every entry of its 4 searches"
 
 # ------------------------------------------------------------- lifecycle
 node_stop n
