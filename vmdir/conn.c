@@ -658,15 +658,21 @@ conn_unix_clear(const struct sockaddr_un *sun)
 	struct stat st;
 	int fd, rc;
 
-	if (lstat(sun->sun_path, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
+	if (lstat(sun->sun_path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("cannot listen on %s: %s", sun->sun_path, strerror(errno));
+		return -1;
+	}
 	if (!S_ISSOCK(st.st_mode)) {
 		log_error("cannot listen on %s: it exists and is not a socket",
 		    sun->sun_path);
 		return -1;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		log_error("cannot listen on %s: %s", sun->sun_path, strerror(errno));
 		return -1;
+	}
 	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ? 0 : errno;
 	close(fd);
 	if (rc != ECONNREFUSED) {
