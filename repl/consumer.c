@@ -303,7 +303,9 @@ consumer_parse_done(LDAP *ld, LDAPMessage *res, struct page *p)
 	ldap_memfree(text);
 	c = ldap_control_find(OID_TRELLIS_PULL, ctls, NULL);
 	rc = LDAP_PROTOCOL_ERROR;
-	if (c != NULL && (ber = ber_init(&c->ldctl_value)) != NULL) {
+	/* (liblber's ber_init crashes on an empty value) */
+	if (c != NULL && c->ldctl_value.bv_len > 0 &&
+	    (ber = ber_init(&c->ldctl_value)) != NULL) {
 		if (ber_scanf(ber, "{mbmm", &hwm, &more, &inv, &utdv) != LBER_ERROR &&
 		    (ber_peek_tag(ber, &len) != LBER_OCTETSTRING ||
 		    ber_scanf(ber, "m", &top) != LBER_ERROR) &&

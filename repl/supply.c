@@ -352,13 +352,16 @@ supply_ancestors(struct supply *s, const struct entry *e)
 static int
 supply_parse(struct supply *s, const struct berval *v, int *wait_ms)
 {
-	BerElement *ber = ber_init((struct berval *)v);
+	BerElement *ber;
 	struct berval hwm, utdv, inv;
 	ber_int_t page, wait;
 	char *h = NULL, *u = NULL;
 	int rc = LDAP_PROTOCOL_ERROR;
 
-	if (ber == NULL)
+	/* liblber's ber_init crashes on an empty value */
+	if (v->bv_len == 0)
+		return LDAP_PROTOCOL_ERROR;
+	if ((ber = ber_init((struct berval *)v)) == NULL)
 		return LDAP_NO_MEMORY;
 	if (ber_scanf(ber, "{mmiim}", &hwm, &utdv, &page, &wait, &inv) != LBER_ERROR &&
 	    (h = strndup(hwm.bv_val, hwm.bv_len)) != NULL &&
