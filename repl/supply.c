@@ -236,61 +236,71 @@ supply_was_sent(const struct supply *s, const char *guid)
 	return false;
 }
 
-/* e's parent as stored now (caller frees; NULL for the naming context).
- * Reads see each commit as it happens, so an ancestor renamed since e was
- * read is not found under e's old name: then e is read again, its name
- * moved with the ancestor. 0, or -2 if the parent cannot be found. */
+/* The entry of id as stored now and its parent (both caller-freed; the
+ * parent NULL for the naming context), read so that they agree: reads see
+ * each commit as it happens, and between reading an entry and looking up
+ * its parent by name, the parent may have been renamed and another entry
+ * may have taken its old name. The entry is read again after the parent:
+ * still named below it, the pair is consistent. 0, or -2 if no consistent
+ * pair could be read. */
 static int
-supply_parent(const struct supply *s, const struct entry *e, struct entry **parent)
+supply_current(const struct supply *s, uint64_t id, struct entry **cur,
+    struct entry **parent)
 {
-	struct entry *cur = NULL;
-	const char *ndn = e->ndn;
-	int rc = -2;
+	struct entry *a = NULL, *b = NULL, *par = NULL;
+	char *p = NULL, *pb = NULL;
 
-	*parent = NULL;
+	*cur = *parent = NULL;
 	for (int i = 0; i < 16; i++) {
-		char *p = dn_parent(ndn);
-		int r;
-		if (p == NULL)
+		entry_free(a);
+		entry_free(b);
+		entry_free(par);
+		free(p);
+		free(pb);
+		a = b = par = NULL;
+		p = pb = NULL;
+		if (be_get_id(s->t, id, &a) != LDAP_SUCCESS || (p = dn_parent(a->ndn)) == NULL)
 			break;
 		if (p[0] == '\0' || !dn_is_under(p, srv->nsuffix)) {
+			*cur = a;
 			free(p);
-			rc = 0;
-			break;
+			return 0;
 		}
-		r = be_get_dn(s->t, p, parent);
-		free(p);
-		if (r == LDAP_SUCCESS) {
-			rc = 0;
+		if (be_get_dn(s->t, p, &par) != LDAP_SUCCESS)
+			continue;
+		if (be_get_id(s->t, id, &b) != LDAP_SUCCESS || (pb = dn_parent(b->ndn)) == NULL)
 			break;
+		if (strcmp(pb, par->ndn) == 0) {
+			*cur = b;
+			*parent = par;
+			entry_free(a);
+			free(p);
+			free(pb);
+			return 0;
 		}
-		entry_free(cur);
-		cur = NULL;
-		if (r != LDAP_NO_SUCH_OBJECT || be_get_id(s->t, e->id, &cur) != LDAP_SUCCESS)
-			break;
-		ndn = cur->ndn;
 	}
-	if (rc != 0)
-		log_warn("replication: cannot find the parent of %s to send it", e->dn);
-	entry_free(cur);
-	return rc;
+	log_warn("replication: cannot read entry %" PRIu64 " and its parent consistently "
+	    "to send them", id);
+	entry_free(a);
+	entry_free(b);
+	entry_free(par);
+	free(p);
+	free(pb);
+	return -2;
 }
 
-/* Sends e with only what the consumer lacks: 0, -1 if the consumer is
- * gone, -2 if memory ran out. */
+/* Sends e, below parent, with only what the consumer lacks: 0, -1 if the
+ * consumer is gone, -2 if memory ran out. */
 static int
-supply_send(struct supply *s, const struct entry *e)
+supply_send(struct supply *s, const struct entry *e, const struct entry *parent)
 {
 	struct attr_meta *metas;
 	size_t nm;
-	const char *guid = entry_get_str(e, "objectGUID");
-	struct entry *v, *parent = NULL;
-	const char *pguid;
+	const char *guid = entry_get_str(e, "objectGUID"), *pguid;
+	struct entry *v;
 	char buf[META_MAX], **ns;
 	int rc = 0, bad = 0;
 
-	if (guid == NULL || supply_was_sent(s, guid))
-		return 0;
 	if (supply_uncovered(s, e, &metas, &nm) != 0)
 		return -2;
 	if (nm == 0)
@@ -302,11 +312,8 @@ supply_send(struct supply *s, const struct entry *e)
 	bad |= entry_add_str(v, "objectGUID", guid);
 	/* the parent travels by identity: its name may mean another entry
 	 * on the consumer */
-	if (supply_parent(s, e, &parent) != 0)
-		bad = 1;
-	else if (parent != NULL && (pguid = entry_get_str(parent, "objectGUID")) != NULL)
+	if (parent != NULL && (pguid = entry_get_str(parent, "objectGUID")) != NULL)
 		bad |= entry_add_str(v, REPL_PARENT_GUID, pguid);
-	entry_free(parent);
 	for (size_t i = 0; i < e->nattrs; i++) {
 		const struct attr *a = &e->attrs[i];
 		bool want = false;
@@ -334,18 +341,27 @@ supply_send(struct supply *s, const struct entry *e)
 	return rc;
 }
 
-/* Parents first: an ancestor changed since the mark goes out before e. */
+/* Sends the entry of id as it is now (newer than the scan is harmless:
+ * the next cycle's vector filters it), parents first: an ancestor changed
+ * since the mark goes out before it. */
 static int
-supply_ancestors(struct supply *s, const struct entry *e)
+supply_entry(struct supply *s, uint64_t id, int depth)
 {
-	struct entry *a;
-	int rc = supply_parent(s, e, &a);
+	struct entry *cur, *parent;
+	const char *guid;
+	int rc;
 
-	if (rc != 0 || a == NULL)
-		return rc;
-	if (entry_get_u64(a, "uSNChanged") > s->hwm && (rc = supply_ancestors(s, a)) == 0)
-		rc = supply_send(s, a);
-	entry_free(a);
+	if (depth > 1024 || (rc = supply_current(s, id, &cur, &parent)) != 0)
+		return -2;
+	guid = entry_get_str(cur, "objectGUID");
+	if (guid != NULL && !supply_was_sent(s, guid)) {
+		if (parent != NULL && entry_get_u64(parent, "uSNChanged") > s->hwm)
+			rc = supply_entry(s, parent->id, depth + 1);
+		if (rc == 0)
+			rc = supply_send(s, cur, parent);
+	}
+	entry_free(cur);
+	entry_free(parent);
 	return rc;
 }
 
@@ -488,9 +504,7 @@ repl_supply(struct op *o)
 	if (s.top > s.hwm)
 		rc = supply_scan(&s);
 	for (size_t i = 0; rc == LDAP_SUCCESS && i < s.nents; i++) {
-		int r = supply_ancestors(&s, s.ents[i]);
-		if (r == 0)
-			r = supply_send(&s, s.ents[i]);
+		int r = supply_entry(&s, s.ents[i]->id, 0);
 		rc = r == 0 ? LDAP_SUCCESS : r == -2 ? LDAP_NO_MEMORY : LDAP_UNAVAILABLE;
 	}
 	be_abort(t);

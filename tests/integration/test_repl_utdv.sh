@@ -287,7 +287,7 @@ wait_same "A and B identical" A B
 
 # --- three nodes: A→B→C and A→C
 ok "join and start C (to A)" repl_join C A
-ok "C also pulls from B" agr_add C B
+ok "C also pulls from B (written on A: C may still be copying the directory in)" agr_add C B A
 wait_same "A, B and C identical" A B C
 wait_ok "C has completed a cycle from B" hwm_past C B 1
 wait_ok "C's vector covers every change B holds" covers C B
