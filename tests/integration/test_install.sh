@@ -52,6 +52,7 @@ like "$OUT" "--schema-dir DIR +schema files \\(default $pkgdatadir/schema\\)" \
 ok "vmdird.conf in sysconfdir/trellis" test -f "$CONF"
 keys=$(sed -n 's/^[[:space:]]*K("\([a-z_]*\)".*/\1/p' "$top_srcdir/vmdir/conf.c")
 nkeys=$(wc -w <<<"$keys")
+ok "the settings are read from vmdir/conf.c's table ($nkeys)" test "$nkeys" -ge 20
 missing=""
 for k in $keys ldapi_socket; do
 	grep -q "^#$k = " "$CONF" 2>/dev/null || missing="$missing $k"
