@@ -6,7 +6,9 @@
  * before children, in a bounded page. SearchResultDone carries the new
  * mark and, when the cycle is complete, this node's vector. With nothing
  * to send, the request waits (up to the consumer's limit) for the next
- * commit, so changes travel in milliseconds.
+ * commit, so changes travel in milliseconds. A consumer that does not
+ * keep up with the page parks the pull (no thread waits for it); it goes
+ * on in a new read transaction.
  *
  *   pull request:  SEQUENCE { hwm OCTET STRING, utdv OCTET STRING,
  *                             pageSize INTEGER, waitMs INTEGER,
@@ -43,8 +45,10 @@ struct supply {
 	uint64_t	 hwm, top, last;
 	struct utdv	 utdv;
 	int		 page;
+	int		 rc;		/* of collecting the page */
 	struct entry	**ents;		/* collected, USN order */
 	size_t		 nents;
+	size_t		 pos;		/* the next of ents to send */
 	char		**sent;		/* GUIDs sent in this page */
 	size_t		 nsent;
 	bool		 more;
@@ -334,7 +338,7 @@ supply_send(struct supply *s, const struct entry *e, const struct entry *parent)
 	/* a partial entry would let the mark pass changes never sent */
 	rc = bad != 0 ? -2 : result_entry(s->op, v, false);
 	entry_free(v);
-	if (rc == 0 && (ns = realloc(s->sent, (s->nsent + 1) * sizeof(*ns))) != NULL) {
+	if (rc >= 0 && (ns = realloc(s->sent, (s->nsent + 1) * sizeof(*ns))) != NULL) {
 		s->sent = ns;
 		s->sent[s->nsent++] = strdup(guid);
 	}
@@ -343,13 +347,15 @@ supply_send(struct supply *s, const struct entry *e, const struct entry *parent)
 
 /* Sends the entry of id as it is now (newer than the scan is harmless:
  * the next cycle's vector filters it), parents first: an ancestor changed
- * since the mark goes out before it. */
+ * since the mark goes out before it. Like supply_send: 0, CONN_FULL (all
+ * sent, the consumer's output is over its bound), -1 (consumer gone) or
+ * -2 (cannot read or encode). */
 static int
 supply_entry(struct supply *s, uint64_t id, int depth)
 {
 	struct entry *cur, *parent;
 	const char *guid;
-	int rc;
+	int rc, sent;
 
 	if (depth > 1024 || (rc = supply_current(s, id, &cur, &parent)) != 0)
 		return -2;
@@ -357,8 +363,8 @@ supply_entry(struct supply *s, uint64_t id, int depth)
 	if (guid != NULL && !supply_was_sent(s, guid)) {
 		if (parent != NULL && entry_get_u64(parent, "uSNChanged") > s->hwm)
 			rc = supply_entry(s, parent->id, depth + 1);
-		if (rc == 0)
-			rc = supply_send(s, cur, parent);
+		if (rc >= 0 && (sent = supply_send(s, cur, parent)) != 0)
+			rc = sent;
 	}
 	entry_free(cur);
 	entry_free(parent);
@@ -457,68 +463,133 @@ supply_done(struct supply *s, struct diag *d)
 	free(utdv);
 }
 
-void
-repl_supply(struct op *o)
+static void
+supply_free(struct supply *s)
 {
-	struct supply s = { .op = o, .utdv = REPL_UTDV_INIT };
-	struct be_txn *t;
-	struct diag d;
-	int wait_ms = 0, rc;
+	if (s == NULL)
+		return;
+	if (s->t != NULL)
+		be_abort(s->t);
+	for (size_t i = 0; i < s->nents; i++)
+		entry_free(s->ents[i]);
+	for (size_t i = 0; i < s->nsent; i++)
+		free(s->sent[i]);
+	free(s->ents);
+	free(s->sent);
+	free(s->utdv_text);
+	repl_utdv_free(&s->utdv);
+	free(s);
+}
 
-	diag_clear(&d);
+static void	supply_continue(struct op *o);
+
+/* Sends the page from s->pos on (in s->t, which it ends), then the
+ * result; parks the pull when the consumer's output is over the bound. */
+static void
+supply_page(struct supply *s)
+{
+	struct diag d;
+	int rc = 0;
+
+	while (rc == 0 && s->rc == LDAP_SUCCESS && s->pos < s->nents) {
+		/* an entry that cannot be read or encoded fails the page: its
+		 * mark must not pass a change never sent */
+		if ((rc = supply_entry(s, s->ents[s->pos]->id, 0)) == -2) {
+			s->rc = LDAP_OTHER;
+			rc = 0;
+		}
+		s->pos++;
+	}
+	be_abort(s->t);
+	s->t = NULL;
+	if (rc == CONN_FULL && s->pos < s->nents) {
+		s->op->cont = supply_continue;
+		s->op->cont_arg = s;
+		return;
+	}
+	if (rc >= 0) {
+		diag_clear(&d);
+		if (s->rc != LDAP_SUCCESS)
+			diag_set(&d, s->rc, "cannot read changes");
+		supply_done(s, &d);
+	}
+	supply_free(s);
+}
+
+static void
+supply_continue(struct op *o)
+{
+	struct supply *s = o->cont_arg;
+	int rc;
+
+	o->cont_arg = NULL;
+	if (o->abandoned) {
+		supply_free(s);
+		return;
+	}
+	if ((rc = be_begin(srv->be, false, &s->t)) != LDAP_SUCCESS) {
+		s->t = NULL;
+		result_error(o, LDAP_RES_SEARCH_RESULT, rc, "cannot read changes");
+		supply_free(s);
+		return;
+	}
+	supply_page(s);
+}
+
+/* The checks before a pull; false when o was answered. */
+static bool
+supply_allowed(struct op *o)
+{
 	if (srv->state == STATE_STANDALONE) {
 		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_UNWILLING_TO_PERFORM,
 		    "this node is standalone: no replication");
-		return;
+		return false;
 	}
 	if (!repl_may_pull(o)) {
 		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_INSUFFICIENT_ACCESS,
 		    "replication needs a machine account or an administrator");
+		return false;
+	}
+	return true;
+}
+
+void
+repl_supply(struct op *o)
+{
+	struct supply *s;
+	int wait_ms = 0, rc;
+
+	if (!supply_allowed(o))
+		return;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_NO_MEMORY, "out of memory");
 		return;
 	}
-	if ((rc = supply_parse(&s, &o->pull, &wait_ms)) != LDAP_SUCCESS) {
+	s->op = o;
+	if ((rc = supply_parse(s, &o->pull, &wait_ms)) != LDAP_SUCCESS) {
 		result_error(o, LDAP_RES_SEARCH_RESULT, rc, "malformed pull control");
-		repl_utdv_free(&s.utdv);
+		supply_free(s);
 		return;
 	}
 	if (wait_ms > 0)
-		supply_wait(o, s.hwm, wait_ms);
+		supply_wait(o, s->hwm, wait_ms);
 	if (srv->state == STATE_STANDALONE) {
 		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_UNWILLING_TO_PERFORM,
 		    "this node is standalone: no replication");
-		repl_utdv_free(&s.utdv);
+		supply_free(s);
 		return;
 	}
-	be_consistent(srv->be, supply_snapshot, &s);
-	s.last = s.hwm;
+	be_consistent(srv->be, supply_snapshot, s);
+	s->last = s->hwm;
 	log_debug("conn=%llu op=%d PULL hwm=%" PRIu64 " top=%" PRIu64,
-	    (unsigned long long)o->conn->id, o->num, s.hwm, s.top);
-	rc = LDAP_SUCCESS;
-	if ((rc = be_begin(srv->be, false, &t)) != LDAP_SUCCESS) {
+	    (unsigned long long)o->conn->id, o->num, s->hwm, s->top);
+	if ((rc = be_begin(srv->be, false, &s->t)) != LDAP_SUCCESS) {
+		s->t = NULL;
 		result_error(o, LDAP_RES_SEARCH_RESULT, rc, "cannot read changes");
-		repl_utdv_free(&s.utdv);
-		free(s.utdv_text);
+		supply_free(s);
 		return;
 	}
-	s.t = t;
-	if (s.top > s.hwm)
-		rc = supply_scan(&s);
-	for (size_t i = 0; rc == LDAP_SUCCESS && i < s.nents; i++) {
-		int r = supply_entry(&s, s.ents[i]->id, 0);
-		rc = r == 0 ? LDAP_SUCCESS : r == -2 ? LDAP_NO_MEMORY : LDAP_UNAVAILABLE;
-	}
-	be_abort(t);
-	if (rc != LDAP_UNAVAILABLE) {
-		if (rc != LDAP_SUCCESS)
-			diag_set(&d, rc, "cannot read changes");
-		supply_done(&s, &d);
-	}
-	for (size_t i = 0; i < s.nents; i++)
-		entry_free(s.ents[i]);
-	for (size_t i = 0; i < s.nsent; i++)
-		free(s.sent[i]);
-	free(s.ents);
-	free(s.sent);
-	free(s.utdv_text);
-	repl_utdv_free(&s.utdv);
+	if (s->top > s->hwm)
+		s->rc = supply_scan(s);
+	supply_page(s);
 }

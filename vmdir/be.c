@@ -1038,23 +1038,35 @@ be_children(struct be_txn *t, uint64_t id, struct idset *out)
 }
 
 int
-be_subtree(struct be_txn *t, uint64_t id, struct idset *out)
+be_subtree_topdown(struct be_txn *t, uint64_t id, struct idset *out)
 {
-	struct idset	 all = { 0 };
 	uint8_t		 kb[8];
 	int		 rc;
 
-	/* Breadth first: all.ids doubles as the queue of nodes to expand. */
-	if (be_ids_push(&all, id) == -1)
+	/* Breadth first: out->ids doubles as the queue of nodes to expand. */
+	memset(out, 0, sizeof(*out));
+	if (be_ids_push(out, id) == -1)
 		return LDAP_NO_MEMORY;
-	for (size_t i = 0; i < all.n; i++) {
-		be_u64_enc(kb, all.ids[i]);
-		rc = be_dups_collect(t, t->be->parent2id, kb, sizeof(kb), &all);
+	for (size_t i = 0; i < out->n; i++) {
+		be_u64_enc(kb, out->ids[i]);
+		rc = be_dups_collect(t, t->be->parent2id, kb, sizeof(kb), out);
 		if (rc != LDAP_SUCCESS) {
-			free(all.ids);
+			free(out->ids);
+			memset(out, 0, sizeof(*out));
 			return rc;
 		}
 	}
+	return LDAP_SUCCESS;
+}
+
+int
+be_subtree(struct be_txn *t, uint64_t id, struct idset *out)
+{
+	struct idset	 all;
+	int		 rc;
+
+	if ((rc = be_subtree_topdown(t, id, &all)) != LDAP_SUCCESS)
+		return rc;
 	return be_ids_merge(out, &all);
 }
 

@@ -1,13 +1,17 @@
 /*
  * conn.c: client connections: accepting (plain and LDAPS), framing whole
  * LDAP messages out of the input, writing responses with backpressure,
- * StartTLS, idle timeouts and closing. One path for TCP and TLS: both are
- * libevent bufferevents.
+ * StartTLS, idle and write timeouts and closing. One path for TCP and
+ * TLS: both are libevent bufferevents.
+ *
+ * No thread ever waits for a client to read. A connection whose unread
+ * output is over the bound stops being read (no new requests), and an
+ * op with more to send is parked until the client has read most of it;
+ * a client whose output does not move for write_timeout is dropped.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -23,10 +27,12 @@
 #include "server.h"
 #include "log.h"
 
-/* A worker producing results pauses while the client has more than
- * CONN_HIGH bytes unread, until it is back under CONN_LOW. */
+/* Over CONN_HIGH bytes unread, a connection's ops park and its input
+ * waits, until it is back under CONN_LOW. */
 #define CONN_HIGH	(1024 * 1024)
 #define CONN_LOW	(256 * 1024)
+
+static _Atomic int conn_nparked;
 
 static void	conn_read(struct bufferevent *, void *);
 
@@ -64,17 +70,31 @@ conn_unref(struct conn *c)
 		}
 	pthread_mutex_unlock(&conn_all_lock);
 	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->drained);
 	free(c->bind_ndn);
 	free(c);
 }
 
+/* Runs a list of parked ops again (c->lock not held). */
+static void
+conn_resume(struct op *list)
+{
+	struct op *next;
+
+	for (; list != NULL; list = next) {
+		next = list->parked_next;
+		list->parked_next = NULL;
+		atomic_fetch_sub(&conn_nparked, 1);
+		op_resume(list);
+	}
+}
+
 /* Frees the bufferevent now (loop thread only); in-flight operations see
- * bev == NULL and stop. */
+ * bev == NULL and stop, parked ones are released. */
 static void
 conn_close(struct conn *c)
 {
 	struct bufferevent *bev;
+	struct op *parked;
 
 	pthread_mutex_lock(&c->lock);
 	bev = c->bev;
@@ -82,8 +102,10 @@ conn_close(struct conn *c)
 	c->closing = true;
 	for (struct op *o = c->ops; o != NULL; o = o->next)
 		o->abandoned = true;
-	pthread_cond_broadcast(&c->drained);
+	parked = c->parked;
+	c->parked = NULL;
 	pthread_mutex_unlock(&c->lock);
+	conn_resume(parked);
 	if (bev == NULL)
 		return;
 	log_debug("conn=%llu closed", (unsigned long long)c->id);
@@ -117,7 +139,6 @@ conn_new(void)
 	if (c == NULL)
 		return NULL;
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->drained, NULL);
 	c->refs = 1;
 	c->id = atomic_fetch_add(&srv->next_conn_id, 1);
 	pthread_mutex_lock(&conn_all_lock);
@@ -147,11 +168,13 @@ static void
 conn_setup(struct conn *c)
 {
 	struct timeval idle = { srv->conf.idle_timeout, 0 };
+	struct timeval wt = { srv->conf.write_timeout, 0 };
 
 	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_LOW, 0);
-	if (srv->conf.idle_timeout > 0)
-		bufferevent_set_timeouts(c->bev, &idle, NULL);
+	/* the write timeout runs while output is queued and restarts
+	 * whenever some of it is written */
+	bufferevent_set_timeouts(c->bev, srv->conf.idle_timeout > 0 ? &idle : NULL, &wt);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
@@ -285,16 +308,40 @@ conn_read(struct bufferevent *bev, void *arg)
 	conn_unref(c);
 }
 
+/* The output fell to the low mark (or below): the client reads again. */
 static void
 conn_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
+	struct op *parked = NULL;
 
 	pthread_mutex_lock(&c->lock);
-	pthread_cond_broadcast(&c->drained);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) <= CONN_LOW) {
+		parked = c->parked;
+		c->parked = NULL;
+		if (c->read_paused && !c->closing)
+			bufferevent_enable(bev, EV_READ);
+		c->read_paused = false;
+	}
 	pthread_mutex_unlock(&c->lock);
+	conn_resume(parked);
 	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		conn_close(c);
+}
+
+/* Nothing of the output was written for write_timeout: the client
+ * stopped reading. A reset, as what it left unread is never delivered. */
+static void
+conn_drop(struct conn *c, struct bufferevent *bev)
+{
+	struct linger lg = { 1, 0 };
+	evutil_socket_t fd = bufferevent_getfd(bev);
+
+	log_info("conn=%llu dropped: client did not read its results for %d s",
+	    (unsigned long long)c->id, srv->conf.write_timeout);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_close(c);
 }
 
 static void
@@ -302,14 +349,18 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
+		conn_drop(c, bev);
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		pthread_mutex_lock(&c->lock);
 		int busy = c->nops;
-		pthread_mutex_unlock(&c->lock);
-		if (busy > 0) {
+		if (busy > 0 && !c->read_paused && !c->closing)
 			bufferevent_enable(bev, EV_READ);
+		pthread_mutex_unlock(&c->lock);
+		if (busy > 0)
 			return;
-		}
 		log_info("conn=%llu idle timeout", (unsigned long long)c->id);
 		conn_disconnect(c, LDAP_UNAVAILABLE, "idle timeout");
 		return;
@@ -355,8 +406,6 @@ conn_write_out(struct conn *c, const struct berval *msg)
 int
 conn_send(struct conn *c, const struct berval *msg)
 {
-	struct timespec deadline;
-	struct evbuffer *out;
 	int rc = 0;
 
 	pthread_mutex_lock(&c->lock);
@@ -365,25 +414,43 @@ conn_send(struct conn *c, const struct berval *msg)
 		return -1;
 	}
 	conn_write_out(c, msg);
-	out = bufferevent_get_output(c->bev);
-	if (evbuffer_get_length(out) <= CONN_HIGH) {
-		pthread_mutex_unlock(&c->lock);
-		return 0;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > CONN_HIGH) {
+		rc = CONN_FULL;
+		/* no new requests until it reads: its answers would pile up */
+		if (!c->read_paused && !c->closing)
+			bufferevent_disable(c->bev, EV_READ);
+		c->read_paused = true;
 	}
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += srv->conf.write_timeout;
-	while (c->bev != NULL && evbuffer_get_length(out) > CONN_HIGH) {
-		if (pthread_cond_timedwait(&c->drained, &c->lock, &deadline) == ETIMEDOUT) {
-			log_info("conn=%llu client does not read its results",
-			    (unsigned long long)c->id);
-			rc = -1;
-			break;
-		}
-	}
-	if (c->bev == NULL)
-		rc = -1;
 	pthread_mutex_unlock(&c->lock);
 	return rc;
+}
+
+void
+conn_park(struct conn *c, struct op *o)
+{
+	bool now;
+
+	pthread_mutex_lock(&c->lock);
+	/* conn_write runs on every drain to the low mark after this check */
+	now = c->bev == NULL ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) <= CONN_LOW;
+	if (!now) {
+		log_debug("conn=%llu op=%d parked until the client reads",
+		    (unsigned long long)c->id, o->num);
+		o->parked_next = c->parked;
+		c->parked = o;
+		atomic_fetch_add(&conn_nparked, 1);
+	}
+	pthread_mutex_unlock(&c->lock);
+	/* once parked, o belongs to the loop thread */
+	if (now)
+		op_resume(o);
+}
+
+int
+conn_parked(void)
+{
+	return atomic_load(&conn_nparked);
 }
 
 /* RFC 4511 4.4.1: an unsolicited notification with messageID 0. */

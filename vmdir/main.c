@@ -312,7 +312,8 @@ main_purge_tick(evutil_socket_t fd, short what, void *arg)
 static void
 main_stop_check(evutil_socket_t fd, short what, void *arg)
 {
-	if (workq_idle() && durable_idle())
+	/* a parked op goes on once its client reads, or is dropped */
+	if (workq_idle() && durable_idle() && conn_parked() == 0)
 		event_base_loopexit(srv->base, NULL);
 }
 

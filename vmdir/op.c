@@ -183,7 +183,11 @@ op_run(void *arg)
 	    o->tag == LDAP_REQ_DELETE || o->tag == LDAP_REQ_MODDN ||
 	    o->tag == LDAP_REQ_EXTENDED;
 
-	if (o->abandoned)
+	if (o->cont != NULL) {
+		fn = o->cont;
+		o->cont = NULL;
+		fn(o);
+	} else if (o->abandoned)
 		log_info("conn=%llu op=%d ABANDONED before start",
 		    (unsigned long long)c->id, o->num);
 	else {
@@ -194,11 +198,25 @@ op_run(void *arg)
 		if (be_take_unflushed())
 			be_flush(srv->be);
 	}
+	if (o->cont != NULL) {
+		conn_park(c, o);
+		return;
+	}
 	conn_ref(c);
 	op_free(o);
 	if (bind)
 		op_release_held(c);
 	conn_unref(c);
+}
+
+void
+op_resume(struct op *o)
+{
+	if (workq_requeue(op_run, o, o->pull.bv_val != NULL) == 0)
+		return;
+	/* no worker will take it: only let it free what it holds */
+	o->abandoned = true;
+	op_run(o);
 }
 
 /* Queues o for a worker, or holds it behind a bind in progress. */

@@ -3,7 +3,8 @@
  * ids from the equality indexes when the filter allows, else from the
  * scope; size and time limits, attribute selection (names, '*', '+',
  * '1.1'), typesOnly, and RFC 2696 paged results with a cookie that names
- * the last entry id sent.
+ * the last entry id sent. A search whose client does not keep up parks
+ * with its candidates and position, and goes on in a new transaction.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 
 /* Internal: the search stopped because it was abandoned or the client left. */
 #define SEARCH_GONE	(-2000)
+/* Internal: the client's output is over the bound; the search is parked. */
+#define SEARCH_PARKED	(-2001)
 
 struct search {
 	struct op	*op;
@@ -31,17 +34,25 @@ struct search {
 	int		 sent;
 	uint64_t	 last_id;	/* of the last entry sent */
 	bool		 show_deleted;	/* the base is in cn=Deleted Objects */
+	struct idset	 ids;		/* candidates */
+	size_t		 pos;		/* the next candidate to look at */
+	uint64_t	 after;		/* paged: ids up to the cookie's are done */
+	size_t		 page;		/* paged: entries per page, 0 = all */
 };
 
 static void
 search_free(struct search *s)
 {
+	if (s == NULL)
+		return;
 	free(s->base);
 	filter_free(s->filter);
 	if (s->attrs != NULL)
 		for (size_t i = 0; s->attrs[i] != NULL; i++)
 			free(s->attrs[i]);
 	free(s->attrs);
+	idset_free(&s->ids);
+	free(s);
 }
 
 /* Requested attribute list; "1.1" alone means none (RFC 4511 4.5.1.8). */
@@ -205,7 +216,7 @@ search_send(struct search *s, struct be_txn *t, const struct entry *e, bool spec
 	for (size_t i = 0; i < nc; i++)
 		free(copies[i]);
 	free(attrs);
-	if (rc == 0) {
+	if (rc >= 0) {
 		s->sent++;
 		s->last_id = e->id;
 	}
@@ -316,96 +327,152 @@ search_timed_out(const struct search *s)
 	    now.tv_nsec >= s->deadline.tv_nsec);
 }
 
-/* Runs the search in one read transaction; fills d and the next cookie. */
+/* Candidate ids from the indexes, else from the scope, into s->ids. */
 static int
-search_run(struct search *s, struct diag *d, uint64_t *next)
+search_candidates(struct search *s, struct be_txn *t, struct diag *d)
 {
-	struct idset ids = { 0 };
-	struct be_txn *t;
-	struct entry *e = NULL;
-	uint64_t base_id, after = 0;
-	size_t limit;
+	uint64_t base_id;
 	int rc, irc = LDAP_SUCCESS;
 
-	if (s->op->paged && s->op->cookie.bv_len == sizeof(after))
-		memcpy(&after, s->op->cookie.bv_val, sizeof(after));
-	else if (s->op->paged && s->op->cookie.bv_len != 0)
-		return diag_set(d, LDAP_UNWILLING_TO_PERFORM, "invalid paged results cookie");
-	if ((rc = be_begin(srv->be, false, &t)) != LDAP_SUCCESS)
-		return diag_set(d, rc, "cannot start a transaction");
 	rc = be_dn2id(t, s->base, &base_id);
 	if (rc == LDAP_NO_SUCH_OBJECT) {
 		write_matched(t, s->base, d);
 		diag_set(d, rc, "no such object");
-		goto done;
+		return rc;
 	}
 	if (rc != LDAP_SUCCESS)
-		goto done;
-	if (!search_index(t, s->filter, &ids, &irc)) {
-		idset_free(&ids);
-		if ((rc = irc) != LDAP_SUCCESS)
-			goto done;
-		if (s->scope == LDAP_SCOPE_BASE)
-			rc = idset_add(&ids, base_id) == 0 ? LDAP_SUCCESS : LDAP_NO_MEMORY;
-		else if (s->scope == LDAP_SCOPE_ONELEVEL)
-			rc = be_children(t, base_id, &ids);
-		else
-			rc = be_subtree(t, base_id, &ids);
-		if (rc != LDAP_SUCCESS)
-			goto done;
-	}
-	limit = s->op->paged && s->op->page_size > 0 ? (size_t)s->op->page_size : 0;
-	if (s->op->paged && s->op->page_size == 0)
-		goto done;		/* RFC 2696 3: size 0 abandons the search */
-	for (size_t i = 0; i < ids.n; i++) {
-		if (ids.ids[i] <= after)
+		return rc;
+	if (search_index(t, s->filter, &s->ids, &irc))
+		return LDAP_SUCCESS;
+	idset_free(&s->ids);
+	if (irc != LDAP_SUCCESS)
+		return irc;
+	if (s->scope == LDAP_SCOPE_BASE)
+		return idset_add(&s->ids, base_id) == 0 ? LDAP_SUCCESS : LDAP_NO_MEMORY;
+	if (s->scope == LDAP_SCOPE_ONELEVEL)
+		return be_children(t, base_id, &s->ids);
+	return be_subtree(t, base_id, &s->ids);
+}
+
+/* Sends the matching candidates from s->pos on; SEARCH_PARKED when the
+ * client's output went over the bound (s->pos is where to go on). */
+static int
+search_scan(struct search *s, struct be_txn *t, struct diag *d, uint64_t *next)
+{
+	struct entry *e;
+	int rc;
+
+	for (; s->pos < s->ids.n; s->pos++) {
+		if (s->ids.ids[s->pos] <= s->after)
 			continue;
-		if (s->op->abandoned) {
-			rc = SEARCH_GONE;
-			goto done;
-		}
-		if (search_timed_out(s)) {
-			diag_set(d, LDAP_TIMELIMIT_EXCEEDED, "time limit exceeded");
-			goto done;
-		}
-		rc = be_get_id(t, ids.ids[i], &e);
+		if (s->op->abandoned)
+			return SEARCH_GONE;
+		if (search_timed_out(s))
+			return diag_set(d, LDAP_TIMELIMIT_EXCEEDED, "time limit exceeded");
+		rc = be_get_id(t, s->ids.ids[s->pos], &e);
 		if (rc == LDAP_NO_SUCH_OBJECT)
 			continue;
 		if (rc != LDAP_SUCCESS)
-			goto done;
+			return rc;
 		write_resolve(e);
-		if (!s->show_deleted && dn_is_under(e->ndn, srv->deleted_ndn)) {
-			entry_free(e);
-			e = NULL;
-			continue;
-		}
-		if (search_in_scope(s, e->ndn) &&
+		if ((s->show_deleted || !dn_is_under(e->ndn, srv->deleted_ndn)) &&
+		    search_in_scope(s, e->ndn) &&
 		    filter_eval(srv->schema, s->filter, e) == FILTER_TRUE) {
-			if (s->sizelimit > 0 && s->sent >= s->sizelimit) {
-				diag_set(d, LDAP_SIZELIMIT_EXCEEDED, "size limit exceeded");
-				goto done;
-			}
-			if (limit > 0 && (size_t)s->sent >= limit) {
+			if (s->sizelimit > 0 && s->sent >= s->sizelimit)
+				rc = diag_set(d, LDAP_SIZELIMIT_EXCEEDED, "size limit exceeded");
+			else if (s->page > 0 && (size_t)s->sent >= s->page)
 				*next = s->last_id;
-				goto done;
-			}
-			if (search_send(s, t, e, false) != 0) {
+			else if ((rc = search_send(s, t, e, false)) < 0)
 				rc = SEARCH_GONE;
-				goto done;
-			}
+			else if (rc == CONN_FULL)
+				rc = SEARCH_PARKED;
 		}
 		entry_free(e);
-		e = NULL;
+		if (rc == SEARCH_PARKED)
+			s->pos++;
+		if (rc != LDAP_SUCCESS || *next != 0)
+			return rc;
 	}
-done:
-	entry_free(e);
-	idset_free(&ids);
+	return LDAP_SUCCESS;
+}
+
+/* RFC 2696: the cookie names the last entry id sent. */
+static int
+search_paging(struct search *s, struct diag *d)
+{
+	const struct op *o = s->op;
+
+	if (!o->paged)
+		return LDAP_SUCCESS;
+	if (o->cookie.bv_len == sizeof(s->after))
+		memcpy(&s->after, o->cookie.bv_val, sizeof(s->after));
+	else if (o->cookie.bv_len != 0)
+		return diag_set(d, LDAP_UNWILLING_TO_PERFORM, "invalid paged results cookie");
+	s->page = o->page_size > 0 ? (size_t)o->page_size : 0;
+	return LDAP_SUCCESS;
+}
+
+/* Runs the search from s->pos in one read transaction (first: finds the
+ * candidates before); fills d and the next cookie. */
+static int
+search_run(struct search *s, bool first, struct diag *d, uint64_t *next)
+{
+	struct be_txn *t;
+	int rc;
+
+	if (first && (rc = search_paging(s, d)) != LDAP_SUCCESS)
+		return rc;
+	if ((rc = be_begin(srv->be, false, &t)) != LDAP_SUCCESS)
+		return diag_set(d, rc, "cannot start a transaction");
+	if (first)
+		rc = search_candidates(s, t, d);
+	/* RFC 2696 3: size 0 abandons the search */
+	if (rc == LDAP_SUCCESS && !(s->op->paged && s->op->page_size == 0))
+		rc = search_scan(s, t, d, next);
 	be_abort(t);
 	if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT)
 		return d->rc;
-	if (rc != SEARCH_GONE && d->rc == LDAP_SUCCESS)
+	if (rc == SEARCH_GONE || rc == SEARCH_PARKED)
+		return rc;
+	if (d->rc == LDAP_SUCCESS)
 		diag_set(d, rc == BE_RETRY ? LDAP_BUSY : rc, "search failed in storage");
-	return rc == SEARCH_GONE ? rc : d->rc;
+	return d->rc;
+}
+
+static void	search_continue(struct op *o);
+
+/* Answers with the result, or parks the search to go on later. */
+static void
+search_finish(struct search *s, int rc, struct diag *d, uint64_t next)
+{
+	struct berval cookie = { sizeof(next), (char *)&next };
+
+	if (rc == SEARCH_PARKED) {
+		s->op->cont = search_continue;
+		s->op->cont_arg = s;
+		return;
+	}
+	if (rc != SEARCH_GONE)
+		result_search_done(s->op, d, next != 0 ? &cookie : NULL);
+	search_free(s);
+}
+
+static void
+search_continue(struct op *o)
+{
+	struct search *s = o->cont_arg;
+	struct diag d;
+	uint64_t next = 0;
+	int rc;
+
+	o->cont_arg = NULL;
+	if (o->abandoned) {
+		search_free(s);
+		return;
+	}
+	diag_clear(&d);
+	rc = search_run(s, false, &d, &next);
+	search_finish(s, rc, &d, next);
 }
 
 /* Root DSE and schema subentry: not in storage, readable anonymously. */
@@ -435,38 +502,43 @@ search_special(struct search *s, struct diag *d)
 void
 op_search(struct op *o)
 {
-	struct search s = { .op = o };
+	struct search *s = calloc(1, sizeof(*s));
 	struct berval base;
 	ber_int_t deref;
 	struct diag d;
 	uint64_t next = 0;
-	struct berval cookie = { sizeof(next), (char *)&next };
 	char *fstr = NULL;
 	int rc;
 
 	diag_clear(&d);
-	if (ber_scanf(o->ber, "{miiiib", &base, &s.scope, &deref, &s.sizelimit,
-	    &s.timelimit, &s.typesonly) == LBER_ERROR) {
-		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_PROTOCOL_ERROR,
-		    "malformed search request");
+	if (s == NULL) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_NO_MEMORY, "out of memory");
 		return;
 	}
-	rc = filter_from_ber(srv->schema, o->ber, &s.filter);
+	s->op = o;
+	if (ber_scanf(o->ber, "{miiiib", &base, &s->scope, &deref, &s->sizelimit,
+	    &s->timelimit, &s->typesonly) == LBER_ERROR) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_PROTOCOL_ERROR,
+		    "malformed search request");
+		search_free(s);
+		return;
+	}
+	rc = filter_from_ber(srv->schema, o->ber, &s->filter);
 	if (rc == LDAP_SUCCESS)
-		rc = search_attrs(&s, o->ber);
-	if (rc != LDAP_SUCCESS || s.scope < LDAP_SCOPE_BASE ||
-	    s.scope > LDAP_SCOPE_SUBTREE || s.sizelimit < 0 || s.timelimit < 0) {
+		rc = search_attrs(s, o->ber);
+	if (rc != LDAP_SUCCESS || s->scope < LDAP_SCOPE_BASE ||
+	    s->scope > LDAP_SCOPE_SUBTREE || s->sizelimit < 0 || s->timelimit < 0) {
 		result_error(o, LDAP_RES_SEARCH_RESULT, rc == LDAP_NO_MEMORY ? rc :
 		    LDAP_PROTOCOL_ERROR, "malformed search request");
-		search_free(&s);
+		search_free(s);
 		return;
 	}
 	{
 		char *b = strndup(base.bv_val, base.bv_len);
-		rc = b != NULL ? dn_normalize(srv->schema, b, &s.base) : LDAP_NO_MEMORY;
-		fstr = log_enabled(LOG_LVL_INFO) ? filter_to_str(s.filter) : NULL;
+		rc = b != NULL ? dn_normalize(srv->schema, b, &s->base) : LDAP_NO_MEMORY;
+		fstr = log_enabled(LOG_LVL_INFO) ? filter_to_str(s->filter) : NULL;
 		log_info("conn=%llu op=%d SRCH base=\"%s\" scope=%d filter=\"%s\"",
-		    (unsigned long long)o->conn->id, o->num, b ? b : "", s.scope,
+		    (unsigned long long)o->conn->id, o->num, b ? b : "", s->scope,
 		    fstr ? fstr : "");
 		free(b);
 		free(fstr);
@@ -474,44 +546,43 @@ op_search(struct op *o)
 	if (rc != LDAP_SUCCESS) {
 		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_INVALID_DN_SYNTAX,
 		    "invalid DN syntax in search base");
-		search_free(&s);
+		search_free(s);
 		return;
 	}
 	if (srv->conf.size_limit > 0 && !o->admin &&
-	    (s.sizelimit == 0 || s.sizelimit > srv->conf.size_limit))
-		s.sizelimit = srv->conf.size_limit;
+	    (s->sizelimit == 0 || s->sizelimit > srv->conf.size_limit))
+		s->sizelimit = srv->conf.size_limit;
 	if (srv->conf.time_limit > 0 && !o->admin &&
-	    (s.timelimit == 0 || s.timelimit > srv->conf.time_limit))
-		s.timelimit = srv->conf.time_limit;
-	if (s.timelimit > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &s.deadline);
-		s.deadline.tv_sec += s.timelimit;
-		s.has_deadline = true;
+	    (s->timelimit == 0 || s->timelimit > srv->conf.time_limit))
+		s->timelimit = srv->conf.time_limit;
+	if (s->timelimit > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &s->deadline);
+		s->deadline.tv_sec += s->timelimit;
+		s->has_deadline = true;
 	}
 	if (o->pull.bv_val != NULL) {
 		repl_supply(o);
-		search_free(&s);
+		search_free(s);
 		return;
 	}
-	s.show_deleted = dn_is_under(s.base, srv->deleted_ndn);
-	if (search_special(&s, &d)) {
+	s->show_deleted = dn_is_under(s->base, srv->deleted_ndn);
+	if (search_special(s, &d)) {
 		result_search_done(o, &d, NULL);
-		search_free(&s);
+		search_free(s);
 		return;
 	}
-	if (search_filter_private(s.filter)) {
+	if (search_filter_private(s->filter)) {
 		diag_set(&d, LDAP_INAPPROPRIATE_MATCHING,
 		    "private attributes cannot be matched in a search filter");
 		result_search_done(o, &d, NULL);
-		search_free(&s);
+		search_free(s);
 		return;
 	}
-	if (acl_check(o, s.base, ACL_READ, &d) != LDAP_SUCCESS) {
+	if (acl_check(o, s->base, ACL_READ, &d) != LDAP_SUCCESS) {
 		result_search_done(o, &d, NULL);
-		search_free(&s);
+		search_free(s);
 		return;
 	}
-	if (search_run(&s, &d, &next) != SEARCH_GONE)
-		result_search_done(o, &d, next != 0 ? &cookie : NULL);
-	search_free(&s);
+	rc = search_run(s, true, &d, &next);
+	search_finish(s, rc, &d, next);
 }

@@ -32,19 +32,20 @@ result_tag(ber_tag_t req)
 
 /*
  * Sends msg after whatever the op holds; with last false, msg may be held
- * too (up to RESULT_HOLD). Returns conn_send's answer (0 when held).
+ * too (up to RESULT_HOLD). Returns conn_send's answer (0 when held;
+ * CONN_FULL if either send found the output over the bound).
  */
 static int
 result_out(struct op *o, const struct berval *msg, bool last)
 {
-	int rc;
+	int rc, msg_rc;
 
 	/* a write committed without waiting for the disk: the flusher
 	 * answers once it is there */
 	if (last && be_take_unflushed()) {
 		if (o->out.bv_len == 0)
 			return durable_send(o->conn, msg, o->msgid, result_tag(o->tag));
-		if ((rc = conn_send(o->conn, &o->out)) == 0)
+		if ((rc = conn_send(o->conn, &o->out)) >= 0)
 			rc = durable_send(o->conn, msg, o->msgid, result_tag(o->tag));
 		o->out.bv_len = 0;
 		return rc;
@@ -70,8 +71,10 @@ result_out(struct op *o, const struct berval *msg, bool last)
 	if (o->out.bv_len > 0) {
 		rc = conn_send(o->conn, &o->out);
 		o->out.bv_len = 0;
-		if (rc != 0)
+		if (rc < 0)
 			return rc;
+		msg_rc = conn_send(o->conn, msg);
+		return msg_rc != 0 ? msg_rc : rc;
 	}
 	return conn_send(o->conn, msg);
 }

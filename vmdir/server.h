@@ -96,7 +96,6 @@ SSL_CTX	*tls_server_ctx(const char *cert, const char *key);
 struct conn {
 	uint64_t		 id;
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 drained;	/* output fell below the low mark */
 	struct bufferevent	*bev;
 	int			 refs;
 	int			 nops;		/* operations in flight */
@@ -109,7 +108,8 @@ struct conn {
 	struct op		*ops;		/* in flight, for abandon */
 	bool			 binding;	/* a bind is in progress */
 	struct op		*held;		/* arrived during it */
-	struct event		*idle;
+	struct op		*parked;	/* wait for the client to read */
+	bool			 read_paused;	/* over the output bound */
 	struct conn		*all_next;	/* every connection */
 };
 
@@ -122,10 +122,18 @@ void	conn_shutdown(void);
 struct conn *conn_new(void);
 void	conn_ref(struct conn *c);
 void	conn_unref(struct conn *c);
-/* Queues a complete BER message; takes no ownership. Waits (bounded by
- * write_timeout) while the client's unread output is above the high
- * mark. Returns 0, or -1 if the connection is gone or too slow. */
+/* Queues a complete BER message; takes no ownership; never waits.
+ * Returns 0; CONN_FULL when the client's unread output is now over the
+ * bound (an op with more to send parks: conn_park); or -1 if the
+ * connection is gone. */
+#define CONN_FULL	1
 int	conn_send(struct conn *c, const struct berval *msg);
+/* Holds o (its handler set o->cont) until the client has read most of
+ * its output, then runs it again on a worker; at once if it already has.
+ * A connection that is closed releases its parked ops, abandoned. */
+void	conn_park(struct conn *c, struct op *o);
+/* Number of parked ops, server-wide. */
+int	conn_parked(void);
 /* Closes once everything queued has been written (loop thread). */
 void	conn_close_after_flush(struct conn *c);
 /* Sends a notice of disconnection (RFC 4511 4.4.1) and closes. */
@@ -160,10 +168,19 @@ struct op {
 	struct berval	 out;		/* search entries not sent yet (sent
 					 * with the next one or the result) */
 	size_t		 out_cap;
+	/* An op whose client's output is over the bound saves its position
+	 * and sets cont: it is parked and cont(o) later runs on a worker.
+	 * cont owns cont_arg; when o->abandoned it only frees it (it may then
+	 * run on the loop thread, after storage closed). */
+	void		(*cont)(struct op *);
+	void		*cont_arg;
+	struct op	*parked_next;	/* conn->parked list */
 };
 
 /* Decodes one framed message and runs it; takes ownership of pdu. */
 void	op_dispatch(struct conn *c, void *pdu, size_t len);
+/* Queues a parked op to continue on a worker of its pool. */
+void	op_resume(struct op *o);
 void	op_free(struct op *o);
 /* Handlers: return nothing; each sends its own result. */
 void	op_bind(struct op *o);
@@ -189,8 +206,9 @@ void	result_search_done(struct op *o, const struct diag *d,
 /* SearchResultDone with one response control (none if oid is NULL). */
 void	result_search_done_control(struct op *o, const struct diag *d,
 	    const char *oid, const struct berval *value);
-/* SearchResultEntry; the attributes already selected. -1 if the
- * connection is gone. */
+/* SearchResultEntry; the attributes already selected. 0, CONN_FULL (sent;
+ * the op should park before the next one), or -1 if the connection is
+ * gone. */
 int	result_entry(struct op *o, const struct entry *e, bool types_only);
 /* ExtendedResponse with optional name and value. */
 void	result_extended(struct op *o, const struct diag *d, const char *oid,
@@ -220,6 +238,10 @@ int	workq_start(int threads);
 int	workq_push(void (*fn)(void *), void *arg);
 /* Same on the replication pool (pull requests, which may wait long). */
 int	workq_push_repl(void (*fn)(void *), void *arg);
+/* Queues fn(arg) for an op admitted before (a parked one continuing) on
+ * the replication pool or the operations pool: a full queue does not
+ * refuse it. -1 only without memory or once the pools stopped. */
+int	workq_requeue(void (*fn)(void *), void *arg, bool repl);
 /* True when nothing is queued or running. */
 bool	workq_idle(void);
 void	workq_stop(void);

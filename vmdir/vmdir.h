@@ -113,7 +113,7 @@ int		 dn_rdn_split(const char *rdn, char ***types, char ***vals,
 		    size_t *n);
 void		 dn_rdn_free(char **types, char **vals, size_t n);
 
-/* schema.c */
+/* schema_load.c */
 
 enum at_usage { AT_USER, AT_OPERATIONAL };
 
@@ -155,6 +155,9 @@ void		 schema_free(struct schema *s);
 /* Lookups by name or OID, case-insensitive; borrowed for the schema's life. */
 const struct at_def *schema_at(const struct schema *s, const char *name);
 const struct oc_def *schema_oc(const struct schema *s, const char *name);
+
+/* schema_syntax.c */
+
 /* Normalised form of a value under the attribute's equality rule (e.g.
  * caseIgnore: lowercased, spaces collapsed; integer: canonical digits; DN:
  * dn_normalize). Caller frees *out (NUL-terminated, *outlen set).
@@ -164,6 +167,9 @@ int		 schema_normalize(const struct schema *s, const struct at_def *at,
 /* Checks one value against the attribute's syntax. */
 int		 schema_check_syntax(const struct schema *s, const struct at_def *at,
 		    const struct berval *v, struct diag *d);
+
+/* schema_check.c */
+
 /* Full check of an entry about to be stored: every attribute known (each
  * struct attr's `at` is filled in as a side effect), objectClass present
  * with exactly one structural chain, MUST present, nothing outside
@@ -173,9 +179,25 @@ int		 schema_check_syntax(const struct schema *s, const struct at_def *at,
  * LDAP_CONSTRAINT_VIOLATION, LDAP_TYPE_OR_VALUE_EXISTS, LDAP_NOT_ALLOWED_ON_RDN. */
 int		 schema_check_entry(const struct schema *s, struct entry *e,
 		    struct diag *d);
+
+/* schema_match.c */
+
 /* Compares two values under the equality rule: 0 if equal. */
 int		 schema_value_cmp(const struct schema *s, const struct at_def *at,
 		    const struct berval *a, const struct berval *b);
+/* Byte order of two normalised values: 0 if they are equal. */
+int		 schema_bv_cmp(const struct berval *a, const struct berval *b);
+/* Orders two values of at normalised by schema_normalize: as integers if
+ * at or a supertype uses integerMatch, integerOrderingMatch or the
+ * INTEGER syntax, else bytewise. */
+int		 schema_order_cmp(const struct at_def *at, const struct berval *a,
+		    const struct berval *b);
+/* Whether normalised v holds the normalised pieces in order: ini at the
+ * start and fin at the end (each ignored if its bv_val is NULL), the nany
+ * pieces of any between them without overlapping. */
+bool		 schema_substr_match(const struct berval *v,
+		    const struct berval *ini, const struct berval *any,
+		    size_t nany, const struct berval *fin);
 
 /* Matching rules (RFC 4517) the server implements, for extensible match. */
 struct schema_rule;
@@ -186,6 +208,9 @@ const struct schema_rule *schema_mr(const char *name);
 enum mr_usage	 schema_mr_usage(const struct schema_rule *mr);
 /* True if the rule orders its normalised values as integers. */
 bool		 schema_mr_integer(const struct schema_rule *mr);
+/* Orders two values normalised by schema_mr_normalize under mr. */
+int		 schema_mr_cmp(const struct schema_rule *mr,
+		    const struct berval *a, const struct berval *b);
 /* True if mr can compare values of at (RFC 4512 4.1.4 matchingRuleUse):
  * at's own rules, rules of at's syntax, the string rules with any string
  * syntax, octetStringMatch with any. A NULL at (no schema) is a string. */
@@ -203,6 +228,9 @@ int		 schema_mr_normalize(const struct schema *s,
  * either does not fit the syntax. */
 int		 schema_approx(const struct schema *s, const struct at_def *at,
 		    const struct berval *v, const struct berval *a, bool *match);
+
+/* schema_subentry.c */
+
 /* The schema subentry (cn=schema) with attributeTypes, objectClasses,
  * ldapSyntaxes and matchingRules as RFC 4512 strings; caller frees. */
 struct entry	*schema_subentry(const struct schema *s);
@@ -229,17 +257,28 @@ struct filter {
 	size_t		 nchildren;
 };
 
+void		 filter_free(struct filter *f);
+
+/* filter_decode.c */
+
 /* Decodes an RFC 4511 Filter from ber (positioned at its tag). Unknown
  * attribute types are kept (at == NULL) and evaluate to Undefined.
  * LDAP_PROTOCOL_ERROR on malformed BER. Caller frees *out. */
 int		 filter_from_ber(const struct schema *s, BerElement *ber,
 		    struct filter **out);
+
+/* filter_parse.c */
+
 /* Parses the RFC 4515 string form. LDAP_FILTER_ERROR on bad syntax. */
 int		 filter_from_str(const struct schema *s, const char *str,
 		    struct filter **out);
-/* RFC 4515 string form; caller frees. */
+
+/* filter_print.c */
+
+/* RFC 4515 string form; caller frees. NULL on allocation failure. */
 char		*filter_to_str(const struct filter *f);
-void		 filter_free(struct filter *f);
+
+/* filter_eval.c */
 
 enum { FILTER_FALSE = 0, FILTER_TRUE = 1, FILTER_UNDEFINED = 2 };
 /* Three-valued evaluation (RFC 4511 4.5.1.7) of f against e. */
@@ -341,6 +380,10 @@ int		 be_has_children(struct be_txn *t, uint64_t id, bool *yes);
 int		 be_children(struct be_txn *t, uint64_t id, struct idset *out);
 /* Adds id and every descendant to out. */
 int		 be_subtree(struct be_txn *t, uint64_t id, struct idset *out);
+/* id and every descendant in *out (initialised here, caller frees with
+ * idset_free), parents before their children (breadth first), not sorted:
+ * for walks that need an entry's parent handled first. */
+int		 be_subtree_topdown(struct be_txn *t, uint64_t id, struct idset *out);
 
 /* True if attribute at has an equality index. */
 bool		 be_indexed(const struct be *be, const struct at_def *at);

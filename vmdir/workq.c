@@ -112,8 +112,10 @@ workq_start(int threads)
 	return 0;
 }
 
+/* An admitted item (a parked op continuing) is queued past the bound:
+ * the client already has its answer started. */
 static int
-workq_push_to(struct workq *q, void (*fn)(void *), void *arg)
+workq_push_to(struct workq *q, void (*fn)(void *), void *arg, bool admitted)
 {
 	struct workq_item *it;
 
@@ -127,8 +129,9 @@ workq_push_to(struct workq *q, void (*fn)(void *), void *arg)
 	it->arg = arg;
 	it->next = NULL;
 	pthread_mutex_lock(&q->lock);
-	if (q->len >= q->max || q->stop ||
-	    (q->grows && q->idle <= q->len && workq_grow(q) != 0 && q->idle == 0)) {
+	if (q->stop || (!admitted && q->len >= q->max) ||
+	    (q->grows && q->idle <= q->len && workq_grow(q) != 0 && q->idle == 0 &&
+	    !admitted)) {
 		pthread_mutex_unlock(&q->lock);
 		free(it);
 		return -1;
@@ -147,13 +150,19 @@ workq_push_to(struct workq *q, void (*fn)(void *), void *arg)
 int
 workq_push(void (*fn)(void *), void *arg)
 {
-	return workq_push_to(&wq_ops, fn, arg);
+	return workq_push_to(&wq_ops, fn, arg, false);
 }
 
 int
 workq_push_repl(void (*fn)(void *), void *arg)
 {
-	return workq_push_to(&wq_repl, fn, arg);
+	return workq_push_to(&wq_repl, fn, arg, false);
+}
+
+int
+workq_requeue(void (*fn)(void *), void *arg, bool repl)
+{
+	return workq_push_to(repl ? &wq_repl : &wq_ops, fn, arg, true);
 }
 
 static bool

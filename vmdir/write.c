@@ -305,7 +305,9 @@ write_rename_subtree(struct be_txn *t, const struct entry *old, const struct ent
 	struct idset ids = { 0 };
 	int depth = dn_depth(old->ndn), rc;
 
-	if ((rc = be_subtree(t, old->id, &ids)) != LDAP_SUCCESS)
+	/* parents first: each descendant's new parent name must exist when
+	 * it is looked up (ids do not follow the tree once entries move) */
+	if ((rc = be_subtree_topdown(t, old->id, &ids)) != LDAP_SUCCESS)
 		return rc;
 	for (size_t i = 0; i < ids.n && rc == LDAP_SUCCESS; i++) {
 		struct entry *c = NULL, *cn = NULL;

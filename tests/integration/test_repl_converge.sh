@@ -163,6 +163,28 @@ for n in A B C; do
 	    test "$(count "$n" "$LF" '(cn=kid CNF:*)')" -ge 1
 done
 
+# ---------------------------------------------------- renaming a moved subtree
+# cn=g is older than cn=r and cn=p, then moved below cn=p: a walk of cn=r's
+# subtree in id order meets cn=g before its parent cn=p.
+ok "cn=g, then cn=r and cn=p,cn=r on A" adm_add A <<EOF
+dn: cn=g,$BASE
+objectClass: container
+cn: g
+
+dn: cn=r,$BASE
+objectClass: container
+cn: r
+
+dn: cn=p,cn=r,$BASE
+objectClass: container
+cn: p
+EOF
+ok "move cn=g below cn=p,cn=r on A" modrdn A -s "cn=p,cn=r,$BASE" "cn=g,$BASE" "cn=g"
+ok "rename cn=r (three levels) on A" modrdn A -r "cn=r,$BASE" "cn=r2"
+ok "A: cn=g moved with its parents" has_dn A "cn=g,cn=p,cn=r2,$BASE"
+wait_same "after the subtree rename, A, B and C identical" A B C
+ok "C: cn=g moved with its parents" has_dn C "cn=g,cn=p,cn=r2,$BASE"
+
 # ---------------------------------------------------- tombstones
 ok "add cn=doomed on B" add_users B doomed 1
 wait_ok "cn=doomed reaches A" has_dn A "cn=doomed1,$U"
