@@ -456,7 +456,7 @@ repl_apply_entry(struct be_txn *t, struct entry *in, struct diag *d)
 	    usn, rc);
 done:
 	if (rc != LDAP_SUCCESS && rc != BE_RETRY && d->rc == LDAP_SUCCESS)
-		diag_set(d, rc, "cannot apply %s", in->dn);
+		diag_set(d, rc, "cannot apply %s: %s (%d)", in->dn, ldap_err2string(rc), rc);
 	free(pguid);
 	entry_free(local);
 	entry_free(m);
