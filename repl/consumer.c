@@ -20,6 +20,7 @@
 #include "server.h"
 #include "repl.h"
 #include "log.h"
+#include "ldapc.h"
 
 #define CONSUMER_BACKOFF_MAX	30
 
@@ -89,41 +90,27 @@ consumer_meta(const char *key, char **val)
 static LDAP *
 consumer_connect(const char *uri)
 {
-	struct berval cred = { strlen(cons.machine_pw), cons.machine_pw };
-	struct timeval tv = { 5, 0 };
-	int v3 = LDAP_VERSION3, rc;
+	/* a partner over ldaps:// must prove who it is */
+	struct ldapc_opts o = {
+		.uri = uri, .bind_dn = cons.machine_dn, .password = cons.machine_pw,
+		.ca_file = srv->conf.tls_ca, .tls_demand = true, .net_timeout = 5,
+	};
+	char *msg = NULL;
 	LDAP *ld;
+	int rc;
 
-	if (ldap_initialize(&ld, uri) != LDAP_SUCCESS)
-		return NULL;
-	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
-	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
-	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-	if (strncasecmp(uri, "ldaps://", 8) == 0) {
-		/* a partner must prove who it is */
-		int demand = LDAP_OPT_X_TLS_DEMAND, newctx = 0;
-		ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
-		if (srv->conf.tls_ca != NULL)
-			ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, srv->conf.tls_ca);
-		ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &newctx);
-	}
-	rc = ldap_sasl_bind_s(ld, cons.machine_dn, LDAP_SASL_SIMPLE, &cred, NULL,
-	    NULL, NULL);
-	if ((rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) &&
-	    strncasecmp(uri, "ldaps://", 8) == 0) {
+	rc = ldapc_connect(&o, &ld, &msg);
+	if (ldapc_unreachable(rc) && strncasecmp(uri, "ldaps://", 8) == 0) {
 		char why[512];
 		repl_tls_why(uri, why, sizeof(why));
 		log_warn("replication: cannot connect to %s: %s (%s)", uri,
 		    ldap_err2string(rc), why);
-		ldap_unbind_ext_s(ld, NULL, NULL);
-		return NULL;
-	}
-	if (rc != LDAP_SUCCESS) {
+	} else if (rc != LDAP_SUCCESS)
 		log_warn("replication: cannot bind to %s as %s: %s", uri,
 		    cons.machine_dn, ldap_err2string(rc));
-		ldap_unbind_ext_s(ld, NULL, NULL);
+	free(msg);
+	if (rc != LDAP_SUCCESS)
 		return NULL;
-	}
 	log_info("replication: connected to %s", uri);
 	return ld;
 }
@@ -265,30 +252,24 @@ page_txn(struct be_txn *t, void *arg, struct diag *d)
 }
 
 /* The vector sent with a pull: merged ones plus our own changes. */
-static char *
-consumer_utdv(void)
+static int
+consumer_utdv(struct utdv *u)
 {
-	struct utdv u = REPL_UTDV_INIT;
-	char *v = NULL, *out = NULL;
+	char *v = NULL;
 
-	if (consumer_meta("utdv", &v) == LDAP_SUCCESS)
-		repl_utdv_parse(v, &u);
+	if (consumer_meta("utdv", &v) == LDAP_SUCCESS && v != NULL &&
+	    repl_utdv_parse(v, u) != LDAP_SUCCESS)
+		*u = (struct utdv)REPL_UTDV_INIT;
 	free(v);
-	repl_utdv_set_max(&u, srv->invocation, be_usn_highest(srv->be));
-	repl_utdv_format(&u, &out);
-	repl_utdv_free(&u);
-	return out;
+	return repl_utdv_set_max(u, srv->invocation, be_usn_highest(srv->be));
 }
 
 static int
 consumer_parse_done(LDAP *ld, LDAPMessage *res, struct page *p)
 {
 	LDAPControl **ctls = NULL, *c;
-	struct berval hwm, inv, utdv, top = { 0, NULL };
-	ber_int_t more = 0;
-	ber_len_t len;
+	struct pull_response r;
 	char *text = NULL;
-	BerElement *ber;
 	int err, rc;
 
 	rc = ldap_parse_result(ld, res, &err, NULL, &text, NULL, &ctls, 0);
@@ -302,26 +283,16 @@ consumer_parse_done(LDAP *ld, LDAPMessage *res, struct page *p)
 	}
 	ldap_memfree(text);
 	c = ldap_control_find(OID_TRELLIS_PULL, ctls, NULL);
-	rc = LDAP_PROTOCOL_ERROR;
-	/* (liblber's ber_init crashes on an empty value) */
-	if (c != NULL && c->ldctl_value.bv_len > 0 &&
-	    (ber = ber_init(&c->ldctl_value)) != NULL) {
-		if (ber_scanf(ber, "{mbmm", &hwm, &more, &inv, &utdv) != LBER_ERROR &&
-		    (ber_peek_tag(ber, &len) != LBER_OCTETSTRING ||
-		    ber_scanf(ber, "m", &top) != LBER_ERROR) &&
-		    hwm.bv_len < sizeof(p->hwm) && top.bv_len < sizeof(p->top)) {
-			memcpy(p->hwm, hwm.bv_val, hwm.bv_len);
-			p->hwm[hwm.bv_len] = '\0';
-			if (top.bv_len > 0)
-				memcpy(p->top, top.bv_val, top.bv_len);
-			p->top[top.bv_len] = '\0';
-			p->more = more != 0;
-			p->inv = strndup(inv.bv_val, inv.bv_len);
-			if (!p->more)
-				p->utdv = strndup(utdv.bv_val, utdv.bv_len);
-			rc = LDAP_SUCCESS;
-		}
-		ber_free(ber, 1);
+	rc = c == NULL ? LDAP_PROTOCOL_ERROR : repl_pull_response_decode(&c->ldctl_value, &r);
+	if (rc == LDAP_SUCCESS) {
+		snprintf(p->hwm, sizeof(p->hwm), "%" PRIu64, r.hwm);
+		if (r.top > 0)
+			snprintf(p->top, sizeof(p->top), "%" PRIu64, r.top);
+		else
+			p->top[0] = '\0';
+		p->more = r.more;
+		p->inv = r.inv;		/* taken over */
+		p->utdv = r.utdv;
 	}
 	ldap_controls_free(ctls);
 	return rc;
@@ -348,8 +319,8 @@ static int
 consumer_pull(struct agreement *a, LDAP *ld, const char *hwm, const char *inv,
     int wait_ms, struct page *p)
 {
-	char *utdv = consumer_utdv();
-	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+	struct pull_request req = { .utdv = REPL_UTDV_INIT, .page = srv->conf.repl_page_size,
+	    .wait_ms = wait_ms };
 	LDAPControl ctl = { OID_TRELLIS_PULL, { 0, NULL }, 1 }, *ctls[] = { &ctl, NULL };
 	char *attrs[] = { "*", "+", NULL };
 	struct timeval tv = { 1, 0 };
@@ -357,16 +328,16 @@ consumer_pull(struct agreement *a, LDAP *ld, const char *hwm, const char *inv,
 	int msgid, rc, done = 0, waited = 0, lost = 0;
 
 	p->uri = a->uri;
-	if (utdv == NULL || ber == NULL || ber_printf(ber, "{ssiis}", hwm, utdv,
-	    srv->conf.repl_page_size, wait_ms, inv) < 0 || ber_flatten2(ber, &ctl.ldctl_value, 0) != 0) {
-		free(utdv);
-		ber_free(ber, 1);
-		return LDAP_NO_MEMORY;
-	}
+	req.hwm = strtoull(hwm, NULL, 10);
+	snprintf(req.inv, sizeof(req.inv), "%s", inv);
+	if ((rc = consumer_utdv(&req.utdv)) == LDAP_SUCCESS)
+		rc = repl_pull_request_encode(&req, &ctl.ldctl_value);
+	repl_pull_request_free(&req);
+	if (rc != LDAP_SUCCESS)
+		return rc;
 	rc = ldap_search_ext(ld, srv->suffix, LDAP_SCOPE_SUBTREE, "(objectClass=*)",
 	    attrs, 0, ctls, NULL, NULL, 0, &msgid);
-	free(utdv);
-	ber_free(ber, 1);
+	ber_memfree(ctl.ldctl_value.bv_val);
 	while (rc == LDAP_SUCCESS && !done) {
 		int t = ldap_result(ld, msgid, LDAP_MSG_ONE, &tv, &res);
 		if (t == 0) {

@@ -138,6 +138,44 @@ bool		 repl_add_add_keeps(const struct attr_meta *entrydn_a,
 		    const char *guid_a, const struct attr_meta *entrydn_b,
 		    const char *guid_b);
 
+/* pull.c: the pull control's value, request and response (both sides). */
+
+struct pull_request {
+	uint64_t	 hwm;		/* the consumer's high-water mark */
+	struct utdv	 utdv;		/* its vector; owned */
+	int		 page;		/* entries per page, > 0 */
+	int		 wait_ms;	/* how long a quiet supplier may hold it, >= 0 */
+	char		 inv[64];	/* the supplier invocationId it last saw, or "" */
+};
+
+struct pull_response {
+	uint64_t	 hwm;		/* the new high-water mark */
+	bool		 more;		/* another page follows */
+	char		*inv;		/* the supplier's invocationId; owned */
+	char		*utdv;		/* its vector when !more (cycle complete); owned */
+	uint64_t	 top;		/* its highest USN for this cycle (0: not sent) */
+};
+
+/* Encodes r; out->bv_val is caller-freed with ber_memfree. LDAP_NO_MEMORY. */
+int		 repl_pull_request_encode(const struct pull_request *r,
+		    struct berval *out);
+/* Decodes a request strictly (USNs as canonical decimals, a valid vector,
+ * page > 0, nothing after the sequence); a negative wait becomes 0. r is
+ * initialised by the call; free it with repl_pull_request_free whatever
+ * the result. LDAP_PROTOCOL_ERROR if malformed, LDAP_NO_MEMORY. */
+int		 repl_pull_request_decode(const struct berval *v,
+		    struct pull_request *r);
+/* Encodes r (utdv is sent only when !more); out as above. */
+int		 repl_pull_response_encode(const struct pull_response *r,
+		    struct berval *out);
+/* Decodes a response as strictly; utdv is kept (and must parse) only when
+ * the cycle is complete. On failure r holds nothing. */
+int		 repl_pull_response_decode(const struct berval *v,
+		    struct pull_response *r);
+/* Release what a request or response owns. Accept NULL. */
+void		 repl_pull_request_free(struct pull_request *r);
+void		 repl_pull_response_free(struct pull_response *r);
+
 /* tlsprobe.c: why the ldaps:// partner uri cannot be reached, in why. */
 void		 repl_tls_why(const char *uri, char *why, size_t len);
 

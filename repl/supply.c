@@ -374,37 +374,21 @@ supply_entry(struct supply *s, uint64_t id, int depth)
 static int
 supply_parse(struct supply *s, const struct berval *v, int *wait_ms)
 {
-	BerElement *ber;
-	struct berval hwm, utdv, inv;
-	ber_int_t page, wait;
-	char *h = NULL, *u = NULL;
-	int rc = LDAP_PROTOCOL_ERROR;
+	struct pull_request r;
+	int rc;
 
-	/* liblber's ber_init crashes on an empty value */
-	if (v->bv_len == 0)
-		return LDAP_PROTOCOL_ERROR;
-	if ((ber = ber_init((struct berval *)v)) == NULL)
-		return LDAP_NO_MEMORY;
-	if (ber_scanf(ber, "{mmiim}", &hwm, &utdv, &page, &wait, &inv) != LBER_ERROR &&
-	    (h = strndup(hwm.bv_val, hwm.bv_len)) != NULL &&
-	    (u = strndup(utdv.bv_val, utdv.bv_len)) != NULL &&
-	    repl_utdv_parse(u, &s->utdv) == LDAP_SUCCESS) {
-		char *end;
-		errno = 0;
-		s->hwm = strtoull(h, &end, 10);
-		if (errno == 0 && *end == '\0' && end != h && page > 0) {
-			s->page = page > SUPPLY_MAX_PAGE ? SUPPLY_MAX_PAGE : page;
-			*wait_ms = wait < 0 ? 0 : wait > SUPPLY_MAX_WAIT ? SUPPLY_MAX_WAIT : wait;
-			if (inv.bv_len != strlen(srv->invocation) ||
-			    memcmp(inv.bv_val, srv->invocation, inv.bv_len) != 0)
-				*wait_ms = 0;
-			rc = LDAP_SUCCESS;
-		}
+	if ((rc = repl_pull_request_decode(v, &r)) != LDAP_SUCCESS) {
+		repl_pull_request_free(&r);
+		return rc;
 	}
-	free(h);
-	free(u);
-	ber_free(ber, 1);
-	return rc;
+	s->hwm = r.hwm;
+	s->utdv = r.utdv;	/* taken over */
+	s->page = r.page > SUPPLY_MAX_PAGE ? SUPPLY_MAX_PAGE : r.page;
+	*wait_ms = r.wait_ms > SUPPLY_MAX_WAIT ? SUPPLY_MAX_WAIT : r.wait_ms;
+	/* a consumer that knows another incarnation of this node must not wait */
+	if (strcmp(r.inv, srv->invocation) != 0)
+		*wait_ms = 0;
+	return LDAP_SUCCESS;
 }
 
 /* This node's vector: what it has merged from partners plus its own
@@ -443,24 +427,18 @@ supply_snapshot(void *arg)
 static void
 supply_done(struct supply *s, struct diag *d)
 {
-	BerElement *ber = ber_alloc_t(LBER_USE_DER);
-	char hwm[24], top[24], *utdv = NULL;
+	struct pull_response r = {
+		.hwm = s->more ? s->last : s->top, .more = s->more,
+		.inv = srv->invocation, .utdv = s->more ? NULL : s->utdv_text,
+		.top = s->top,
+	};
 	struct berval v;
 
-	snprintf(hwm, sizeof(hwm), "%" PRIu64, s->more ? s->last : s->top);
-	snprintf(top, sizeof(top), "%" PRIu64, s->top);
-	if (!s->more) {
-		utdv = s->utdv_text;
-		s->utdv_text = NULL;
-	}
-	if (ber == NULL || ber_printf(ber, "{sbsss}", hwm, (ber_int_t)s->more,
-	    srv->invocation, utdv != NULL ? utdv : "", top) < 0 ||
-	    ber_flatten2(ber, &v, 0) != 0)
+	if (repl_pull_response_encode(&r, &v) != LDAP_SUCCESS)
 		result_search_done_control(s->op, d, NULL, NULL);
 	else
 		result_search_done_control(s->op, d, OID_TRELLIS_PULL, &v);
-	ber_free(ber, 1);
-	free(utdv);
+	ber_memfree(v.bv_val);
 }
 
 static void

@@ -15,6 +15,7 @@
 
 #include "server.h"
 #include "log.h"
+#include "ldapc.h"
 
 struct join {
 	LDAP	*ld;
@@ -204,23 +205,32 @@ join_domain(const char *uri, const char *admin_pw, const char *myuri, struct dia
 {
 	struct join j = { 0 };
 	struct policy pol;
-	struct berval cred = { strlen(admin_pw), (char *)admin_pw };
-	char admin[1024], *domain = NULL, *pfx, key[600];
-	int v3 = LDAP_VERSION3, rc;
+	struct ldapc_opts o = { .net_timeout = 10 };
+	char admin[1024], *domain = NULL, *pfx, key[600], *msg = NULL;
+	int rc;
 	uuid_t u;
 
 	snprintf(j.myuri, sizeof(j.myuri), "%s", myuri);
-	if (ldap_initialize(&j.ld, uri) != LDAP_SUCCESS)
-		return diag_set(d, LDAP_PARAM_ERROR, "invalid partner URI %s", uri);
-	ldap_set_option(j.ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	/* anonymous first: the administrator's DN follows from the naming context */
+	o.uri = uri;
+	o.anonymous = true;
+	o.ca_file = srv->conf.tls_ca;
+	o.tls_demand = srv->conf.tls_ca != NULL;
+	if ((rc = ldapc_connect(&o, &j.ld, &msg)) != LDAP_SUCCESS) {
+		diag_set(d, rc, "cannot reach %s: %s", uri, msg ? msg : ldap_err2string(rc));
+		free(msg);
+		return rc;
+	}
 	if ((rc = join_first(j.ld, "", LDAP_SCOPE_BASE, "(objectClass=*)",
 	    "defaultNamingContext", &j.nc)) != LDAP_SUCCESS) {
 		diag_set(d, rc, "cannot read the root DSE of %s: %s", uri, ldap_err2string(rc));
 		goto done;
 	}
 	snprintf(admin, sizeof(admin), "cn=Administrator,cn=Users,%s", j.nc);
-	if ((rc = ldap_sasl_bind_s(j.ld, admin, LDAP_SASL_SIMPLE, &cred, NULL, NULL,
-	    NULL)) != LDAP_SUCCESS) {
+	o.anonymous = false;
+	o.bind_dn = admin;
+	o.password = admin_pw;
+	if ((rc = ldapc_bind(j.ld, &o, &msg)) != LDAP_SUCCESS) {
 		diag_set(d, rc, "cannot bind to %s as %s: %s", uri, admin, ldap_err2string(rc));
 		goto done;
 	}
@@ -281,6 +291,7 @@ done:
 	free(j.nc);
 	free(j.site);
 	free(j.pserver);
+	free(msg);
 	ldap_unbind_ext_s(j.ld, NULL, NULL);
 	return rc;
 }

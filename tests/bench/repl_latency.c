@@ -21,6 +21,8 @@
 
 #include <ldap.h>
 
+#include "common/ldapc.h"
+
 static const char *prog = "repl_latency";
 
 static void
@@ -62,26 +64,15 @@ pause_us(long us)
 static LDAP *
 connect_bind(const char *uri, const char *dn, const char *pw)
 {
-	LDAP *ld = NULL;
-	struct berval cred;
-	int v3 = LDAP_VERSION3, rc;
-	struct timeval op_timeout = { 30, 0 };
-
-	rc = ldap_initialize(&ld, uri);
-	if (rc != LDAP_SUCCESS) {
-		fprintf(stderr, "%s: %s: %s\n", prog, uri, ldap_err2string(rc));
-		exit(1);
-	}
-	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
-	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
 	/* a server that stops answering must end the run, not hang it */
-	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op_timeout);
-	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &op_timeout);
-	cred.bv_val = (char *)pw;
-	cred.bv_len = strlen(pw);
-	rc = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-	if (rc != LDAP_SUCCESS) {
-		fprintf(stderr, "%s: bind to %s as %s: %s\n", prog, uri, dn, ldap_err2string(rc));
+	struct ldapc_opts o = { .uri = uri, .bind_dn = dn, .password = pw,
+	    .net_timeout = 30, .op_timeout = 30 };
+	char *msg = NULL;
+	LDAP *ld = NULL;
+
+	if (ldapc_connect(&o, &ld, &msg) != LDAP_SUCCESS) {
+		fprintf(stderr, "%s: bind to %s as %s: %s\n", prog, uri, dn,
+		    msg ? msg : "out of memory");
 		exit(1);
 	}
 	return ld;

@@ -25,7 +25,8 @@ repl_init() {
 }
 
 # repl_join NAME PARTNER [extra start flags]: joins NAME to PARTNER's
-# domain and starts it (which copies the directory in).
+# domain and starts it (which copies the directory in), then waits (up to
+# the deadline) until it has applied its first page.
 repl_join() {
 	local name=$1 partner=$2
 	shift 2
@@ -34,7 +35,12 @@ repl_join() {
 	"$VMDIRD" --join "$(url "$partner")" -d "$T_DIR/$name/data" --password "$ADMIN_PW" \
 	    --node "$name" -p "${NODE_PORT[$name]}" --schema-dir "$SCHEMA_DIR" \
 	    >"$T_DIR/$name/join.log" 2>&1 || { sed 's/^/# join: /' "$T_DIR/$name/join.log"; return 1; }
-	node_start "$name" "$@"
+	node_start "$name" "$@" || return 1
+	# The first page holds the Administrator: a bind on the new node before
+	# it is applied fails (and counts towards the lockout). Not fatal: a
+	# test may join a node that cannot copy yet.
+	wait_until grep -qE "replication from .*: applied [0-9]+ entries" \
+	    "$T_DIR/$name/vmdird.log" || :
 }
 
 # agr_add X Y: X pulls from Y (an agreement under X's server object),

@@ -4,7 +4,8 @@
 # account disappear on every node that stays; the nodes that stay keep
 # replicating between themselves; the node that left is Standalone and
 # takes no further changes. Also: servers record their URI, a catching-up
-# consumer reports how far along it is, and vdcleave's bad input.
+# consumer reports how far along it is, and vdcleave's bad input, its
+# question on a terminal (-y skips it) and its JSON failures.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -59,16 +60,34 @@ like "$(cat "$T_DIR/out")" "no node named nosuchnode" "unknown node: says so"
     >"$T_DIR/out" 2>&1
 is "$?" 1 "-H naming nothing that answers, without -n: failure (exit 1)"
 like "$(cat "$T_DIR/out")" "Can't contact LDAP server" "unreachable -H: says so"
+"$LEAVE" -h "127.0.0.1:${NODE_PORT[A]}" -n C -H "127.0.0.1:$(free_port)" -w "$ADMIN_PW" \
+    >"$T_DIR/out" 2>&1
+is "$?" 2 "-n together with -H: usage error (exit 2)"
+like "$(cat "$T_DIR/out")" "not both" "-n with -H: says so"
+"$LEAVE" -h "127.0.0.1:${NODE_PORT[A]}" -n nosuchnode -w "$ADMIN_PW" --json \
+    >"$T_DIR/out" 2>/dev/null
+is "$?" 1 "--json failure exits 1"
+is "$(jq -r .error.message "$T_DIR/out")" "no node named nosuchnode in this domain" \
+    "--json failure: {\"error\": {\"code\": ..., \"message\": ...}} on stdout"
+# on a terminal vdcleave asks first; anything but Y or y leaves things be
+python3 "$top_srcdir/tests/integration/ptyrun.py" N "$LEAVE" -h "127.0.0.1:${NODE_PORT[A]}" \
+    -n C -w "$ADMIN_PW" >"$T_DIR/out" 2>&1
+is "$?" 1 "answering N on a terminal: nothing done (exit 1)"
+like "$(cat "$T_DIR/out")" "^Do you wish to continue\? Y/N \[N\] " "on a terminal it asks 'Do you wish to continue? Y/N [N] '"
+like "$(cat "$T_DIR/out")" "This operation will remove node \[C\]" "the question names the node"
+ok "answering N: C's server object is still there" has_dn A "$(srv_dn C)"
+is "$(get_state C)" "Normal" "answering N: C was not set Standalone"
 "$LEAVE" -h "127.0.0.1:${NODE_PORT[A]}" -n A -w "$ADMIN_PW" >"$T_DIR/out" 2>&1
 is "$?" 1 "removing the node being asked: refused (exit 1)"
 like "$(cat "$T_DIR/out")" "node that stays" "refusal says what to do"
 ok "refusals changed nothing: A's server object is there" has_dn B "$(srv_dn A)"
 ok "refusals changed nothing: C's server object is there" has_dn A "$(srv_dn C)"
 
-# --- C leaves (named by its address: it answers, so it goes Standalone)
-"$LEAVE" -h "127.0.0.1:${NODE_PORT[A]}" -H "127.0.0.1:${NODE_PORT[C]}" -w "$ADMIN_PW" \
-    >"$T_DIR/leave.out" 2>&1
-is "$?" 0 "vdcleave -H C exits 0"
+# --- C leaves (named by its address: it answers, so it goes Standalone);
+# on a terminal, answering Y
+python3 "$top_srcdir/tests/integration/ptyrun.py" Y "$LEAVE" -h "127.0.0.1:${NODE_PORT[A]}" \
+    -H "ldap://127.0.0.1:${NODE_PORT[C]}" -w "$ADMIN_PW" >"$T_DIR/leave.out" 2>&1
+is "$?" 0 "vdcleave -H ldap://C, answering Y on a terminal, exits 0"
 like "$(cat "$T_DIR/leave.out")" "^Node C left the domain" "vdcleave says C left"
 like "$(cat "$T_DIR/leave.out")" "C is now Standalone" "vdcleave set C Standalone"
 is "$(get_state C)" "Standalone" "C reports Standalone"
@@ -99,8 +118,8 @@ ok "C stays reachable as a Standalone node" has_dn C "$BASE"
 ok "C did not take the writes made after it left" no_dn C "cn=after3,$U"
 
 # --- leaving by name (-n) when the node is already down; --json
-"$LEAVE" -h "127.0.0.1:${NODE_PORT[B]}" -n D -w "$ADMIN_PW" --json >"$T_DIR/leave.json" 2>"$T_DIR/leave.err"
-is "$?" 0 "vdcleave -n D (D stopped) exits 0"
+"$LEAVE" -h "127.0.0.1:${NODE_PORT[B]}" -n D -w "$ADMIN_PW" -y --json >"$T_DIR/leave.json" 2>"$T_DIR/leave.err"
+is "$?" 0 "vdcleave -n D -y (D stopped) exits 0"
 is "$(jq -r .node "$T_DIR/leave.json")" "D" "--json names the node"
 is "$(jq -r .setStandalone "$T_DIR/leave.json")" "false" "--json: D was not reachable"
 like "$(jq -r '.removed[]' "$T_DIR/leave.json")" "labeledURI=$(url D)" \

@@ -5,7 +5,9 @@
 # password reset; vdcrepadmin's showpartnerstatus shape (the runbook's
 # lines), showservers, showpartners, showattributemetadata, showutdvector,
 # showfederationstatus, showconflicts, agreements, --json, usage errors
-# (exit 2), failures (exit 1) and a partner that is down.
+# (exit 2), failures (exit 1) and a partner that is down. Every tool's
+# addresses (-h HOST[:PORT], ldap:// and ldapi:// URIs, the local socket
+# and its fallback), errors on stderr and JSON failures.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -82,7 +84,7 @@ is "$(grep -c '^ VmDir log level is - debug$' <<<"$OUT")" 2 "menu 4 sets debug, 
 R adm --set-log-level info
 is "$OUT" " VmDir log level is - info" "--set-log-level info"
 R adm --set-log-level loud
-is "$RC" 1 "--set-log-level with an unknown level exits 1"
+is "$RC" 2 "--set-log-level with an unknown level is a usage error (exit 2)"
 
 R adm < <(printf '5\nREAD_ONLY\n')
 is "$RC" 0 "menu 5 READ_ONLY exits 0"
@@ -112,7 +114,7 @@ userPassword: Old-Pass-1
 EOF
 is "$RC" 0 "back in Normal, the write succeeds"
 R adm --set-state SIDEWAYS
-is "$RC" 1 "--set-state with an unknown state exits 1"
+is "$RC" 2 "--set-state with an unknown state is a usage error (exit 2)"
 
 R adm --test
 is "$RC" 0 "--test connects and binds"
@@ -123,13 +125,120 @@ R adm <<<"1"
 ok "menu 1 reports success" grep -q 'Test LDAP connectivity .*succeeded' <<<"$OUT"
 R adm <<<"2"
 ok "menu 2 starts a replication cycle" grep -qxF ' Force start replication cycle succeeded' <<<"$OUT"
-R adm < <(printf '3\ncn=ro-test,cn=Users,%s\nNew-Pass-2\n' "$BASE")
-is "$RC" 0 "menu 3 resets a password"
-ok "the new password binds" ldapwhoami -x -H "$(url a)" -D "cn=ro-test,cn=Users,$BASE" -w New-Pass-2
+# Menu 3 as VMware's KB types it: the account's UPN, a bare name or a DN;
+# the server generates the password, printed on the line after
+# "New password is -".
+newpw() { sed -n '/^New password is -$/{n;p;}' <<<"$OUT"; }
+R adm < <(printf '3\ncn=ro-test,cn=Users,%s\n' "$BASE")
+is "$RC" 0 "menu 3 resets a password (account as a DN)"
+ok "menu 3 asks '  Please enter account UPN : '" grep -qF '  Please enter account UPN : ' <<<"$OUT"
+ok "menu 3 prints 'New password is -'" grep -qx 'New password is -' <<<"$OUT"
+PW1=$(newpw)
+ok "the generated password binds" ldapwhoami -x -H "$(url a)" -D "cn=ro-test,cn=Users,$BASE" -w "$PW1"
+R adm_add a <<EOF
+dn: cn=kb-user,cn=Users,$BASE
+objectClass: user
+cn: kb-user
+sn: kb
+userPrincipalName: kb-user@vsphere.local
+sAMAccountName: kbuser
+userPassword: Old-Pass-1
+EOF
+is "$RC" 0 "an account with a UPN"
+R adm <<<$'3\nkb-user@vsphere.local'
+is "$RC" 0 "menu 3 takes a UPN"
+PW2=$(newpw)
+ok "the password generated for the UPN binds" \
+    ldapwhoami -x -H "$(url a)" -D "cn=kb-user,cn=Users,$BASE" -w "$PW2"
+R adm <<<$'3\nkb-user'
+is "$RC" 0 "menu 3 takes a bare name (name@domain)"
+PW3=$(newpw)
+ok "a new password for the bare name" test -n "$PW3" -a "$PW3" != "$PW2"
+ok "the password generated for the bare name binds" \
+    ldapwhoami -x -H "$(url a)" -D "kb-user@vsphere.local" -w "$PW3"
+R adm <<<$'3\nkbuser'
+is "$RC" 0 "menu 3 takes a sAMAccountName"
+R adm <<<$'3\nnobody@vsphere.local'
+is "$RC" 1 "menu 3 with an unknown account fails"
+like "$OUT" 'failed\. Error \[no account nobody@vsphere\.local\] \[32\]' "menu 3: unknown account, noSuchObject"
+R adm --reset-password kb-user@vsphere.local --json
+is "$RC" 0 "--reset-password --json exits 0"
+is "$(jq_py 'j["account"].lower()')" "cn=kb-user,cn=users,$BASE" "--reset-password --json names the account's DN"
+ok "--reset-password --json's password binds" \
+    ldapwhoami -x -H "$(url a)" -D "cn=kb-user,cn=Users,$BASE" -w "$(jq_py 'j["password"]')"
 R adm <<<"9"
 is "$RC" 1 "an unknown menu choice exits 1"
 R adm <<<"0"
 is "$RC" 0 "menu 0 exits 0"
+
+# ------------------------------------------- every tool: addresses and errors
+# (wrong passwords as "nobody": the Administrator must not get locked out)
+DEAD=127.0.0.1:$(free_port)
+R "$ADMINTOOL" -h "$DEAD" -w "$ADMIN_PW" --set-state bogus
+is "$RC" 2 "--set-state bogus: usage error (exit 2) before any server is asked"
+R "$ADMINTOOL" -h "$DEAD" -w "$ADMIN_PW" --set-log-level loud
+is "$RC" 2 "--set-log-level loud: usage error (exit 2) before any server is asked"
+R "$ADMINTOOL" -h "127.0.0.1:$PORT_A" -w "$ADMIN_PW" --get-state
+is "$OUT" " VmDir State is - Normal" "vdcadmintool -h HOST:PORT"
+R "$ADMINTOOL" -h "ldap://127.0.0.1:$PORT_A" -w "$ADMIN_PW" --get-state
+is "$OUT" " VmDir State is - Normal" "vdcadmintool -h ldap://HOST:PORT"
+R "$ADMINTOOL" -H "127.0.0.1:$PORT_A" -w "$ADMIN_PW" --get-state
+is "$OUT" " VmDir State is - Normal" "vdcadmintool -H HOST:PORT"
+R "$ADMINTOOL" -h "ftp://127.0.0.1:$PORT_A" -w "$ADMIN_PW" --get-state
+is "$RC" 2 "vdcadmintool -h with a non-LDAP URI: usage error"
+R rep -f showservers -h "ldap://127.0.0.1:$PORT_A" $(USR_A)
+is "$RC" 0 "vdcrepadmin -h ldap://HOST:PORT"
+ERR=$("$ADMINTOOL" -h "127.0.0.1:$PORT_A" -u nobody -w wrong-password --get-state 2>&1 >/dev/null)
+like "$ERR" 'Get vmdir state failed\. Error \[.*\] \[49\]' "vdcadmintool: errors go to stderr"
+OUT=$(rep -f showservers -h "127.0.0.1:$PORT_A" -u nobody -w wrong-password 2>/dev/null)
+is "$OUT" "" "vdcrepadmin: nothing on stdout when it fails"
+ERR=$(rep -f showservers -h "127.0.0.1:$PORT_A" -u nobody -w wrong-password 2>&1 >/dev/null)
+like "$ERR" '^Vdcrepadmin failed\. Error \[.*\] \[49\]$' "vdcrepadmin: the failure line goes to stderr"
+OUT=$(rep -f showservers -h "127.0.0.1:$PORT_A" -u nobody -w wrong-password --json 2>/dev/null)
+RC=$?
+is "$RC" 1 "vdcrepadmin --json failure exits 1"
+is "$(jq_py 'j["error"]["code"]')" 49 'vdcrepadmin --json failure: {"error": {"code": 49, ...}}'
+like "$(jq_py 'j["error"]["message"]')" '[Ii]nvalid credentials' "vdcrepadmin --json failure: the message"
+OUT=$("$ADMINTOOL" -h "127.0.0.1:$PORT_A" -u nobody -w wrong-password --get-state --json 2>/dev/null)
+is "$(jq_py 'j["error"]["code"]')" 49 "vdcadmintool --json failure is a JSON object"
+OUT=$(rep -f showservers -h "$DEAD" $(USR_A) --json 2>/dev/null)
+is "$(jq_py 'j["error"]["code"]')" -1 "vdcrepadmin --json: a server that is down is a JSON object (code -1)"
+
+# No host: the local socket ($TRELLIS_LDAPI) first, then ldap://localhost:389.
+# A socket file nobody listens on refuses, as when vmdird is not running.
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T_DIR/refuses.sock"
+R env TRELLIS_LDAPI="$T_DIR/refuses.sock" "$ADMINTOOL" --get-state
+is "$RC" 1 "no host, no password, the socket refuses: exit 1"
+like "$OUT" "ldapi://%2F.*refuses\.sock.*without a password" \
+    "no host, no password: says the local socket did not answer (no anonymous fallback)"
+R env TRELLIS_LDAPI="$T_DIR/refuses.sock" "$ADMINTOOL" -w "$ADMIN_PW" --get-state
+is "$RC" 1 "no host, a password, the socket refuses: falls back (nothing on 389 here)"
+like "$OUT" "ldap://localhost:389.*the local socket ldapi://%2F.*refuses\.sock did not answer either" \
+    "the fallback tried ldap://localhost:389 after the socket"
+R env TRELLIS_LDAPI="$T_DIR/refuses.sock" "$REPADMIN" -f showservers -w "$ADMIN_PW"
+like "$OUT" "ldap://localhost:389.*refuses\.sock did not answer either" "vdcrepadmin without -h: the same fallback"
+# a socket that answers (relayed to node a): the tools use it without -h
+python3 "$top_srcdir/tests/integration/unixproxy.py" "$T_DIR/a.sock" 127.0.0.1 "$PORT_A" \
+    >"$T_DIR/proxy.log" 2>&1 &
+PROXY_PID=$!
+wait_sock() { local i; for i in $(seq 1 100); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }
+ok "a local socket relayed to node a" wait_sock "$T_DIR/a.sock"
+SOCK_URI="ldapi://$(sed 's|/|%2F|g' <<<"$T_DIR/a.sock")"
+R env TRELLIS_LDAPI="$T_DIR/a.sock" "$ADMINTOOL" -w "$ADMIN_PW" <<<"6"
+ok "echo 6 | vdcadmintool over \$TRELLIS_LDAPI" grep -qxF ' VmDir State is - Normal' <<<"$OUT"
+R env TRELLIS_LDAPI="$T_DIR/a.sock" "$ADMINTOOL" -w "$ADMIN_PW" --test
+like "$OUT" "Test LDAP connectivity to ldapi://%2F.*a\.sock as administrator succeeded" \
+    "vdcadmintool --test names the socket it used"
+R env TRELLIS_LDAPI="$SOCK_URI" "$ADMINTOOL" -w "$ADMIN_PW" --get-state
+is "$OUT" " VmDir State is - Normal" "TRELLIS_LDAPI may be an ldapi:// URI"
+R "$ADMINTOOL" -h "$SOCK_URI" -w "$ADMIN_PW" --get-state
+is "$OUT" " VmDir State is - Normal" "vdcadmintool -h ldapi://PATH"
+R env TRELLIS_LDAPI="$T_DIR/a.sock" "$REPADMIN" -f showservers -w "$ADMIN_PW"
+ok "vdcrepadmin without -h over the local socket" grep -qxiF "cn=a,cn=Servers,$SITE" <<<"$OUT"
+R "$REPADMIN" -f showservers -h "$SOCK_URI" -w "$ADMIN_PW"
+ok "vdcrepadmin -h ldapi://PATH" grep -qxiF "cn=a,cn=Servers,$SITE" <<<"$OUT"
+kill "$PROXY_PID" 2>/dev/null
+wait "$PROXY_PID" 2>/dev/null
 
 # ------------------------------------------------------------- vdcrepadmin
 ok "the two nodes converge" wait_converged

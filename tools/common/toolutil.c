@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/ldapc.h"
 #include "tools/common/toolutil.h"
 
 #define TOOL_PAGE_SIZE	500
@@ -97,6 +98,11 @@ tool_parse_hostport(const char *arg, int defport, char **host, int *port)
 	const char *h = arg, *colon, *end;
 	size_t len;
 
+	if (strncasecmp(h, "ldapi://", 8) == 0) {
+		*host = xstrdup(arg);
+		*port = 0;
+		return true;
+	}
 	if (strncasecmp(h, "ldap://", 7) == 0)
 		h += 7;
 	else if (strncasecmp(h, "ldaps://", 8) == 0) {
@@ -137,17 +143,9 @@ bad:
 }
 
 char *
-tool_uri(const char *host, int port)
-{
-	if (strchr(host, ':') != NULL)
-		return xasprintf("ldap://[%s]:%d", host, port);
-	return xasprintf("ldap://%s:%d", host, port);
-}
-
-char *
 tool_hostname(const char *host, int port)
 {
-	if (port == TOOL_DEFAULT_PORT)
+	if (port == TOOL_DEFAULT_PORT || port == 0)
 		return xstrdup(host);
 	return xasprintf("%s:%d", host, port);
 }
@@ -199,51 +197,80 @@ out:
 char *
 tool_ldap_errmsg(LDAP *ld, int rc)
 {
-	char *diag = NULL, *msg;
+	char *msg = ldapc_errmsg(ld, rc);
 
-	if (ld != NULL)
-		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-	if (diag != NULL && *diag != '\0')
-		msg = xstrdup(diag);
-	else
-		msg = xstrdup(ldap_err2string(rc));
-	ldap_memfree(diag);
+	if (msg == NULL)
+		tool_oom();
 	return msg;
+}
+
+bool
+tool_uri_arg(const char *arg, int defport, char **uri)
+{
+	int rc = ldapc_uri(arg, defport, uri);
+
+	if (rc == LDAP_NO_MEMORY)
+		tool_oom();
+	return rc == LDAP_SUCCESS;
 }
 
 int
 tool_connect(const char *uri, const char *user, const char *pw, LDAP **ldp,
     char **msg)
 {
-	struct berval cred;
-	struct timeval tv = { 10, 0 };
-	LDAP *ld = NULL;
-	int rc, version = LDAP_VERSION3;
+	struct ldapc_opts o = {
+		.uri = uri, .bind_dn = user, .password = pw,
+		.net_timeout = 10, .op_timeout = 10,
+	};
+	int rc;
 
-	*ldp = NULL;
-	*msg = NULL;
-	if ((rc = ldap_initialize(&ld, uri)) != LDAP_SUCCESS) {
-		*msg = xasprintf("%s: %s", uri, ldap_err2string(rc));
-		return rc;
-	}
-	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
-	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
-	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
-	cred.bv_val = (char *)(pw ? pw : "");
-	cred.bv_len = strlen(cred.bv_val);
-	rc = ldap_sasl_bind_s(ld, user ? user : "", LDAP_SASL_SIMPLE, &cred,
-	    NULL, NULL, NULL);
-	if (rc != LDAP_SUCCESS) {
-		char *m = tool_ldap_errmsg(ld, rc);
+	/* on the local socket without a password, the peer's uid is the identity */
+	o.external = ldapc_is_ldapi(uri) && pw == NULL;
+	rc = ldapc_connect(&o, ldp, msg);
+	if (rc != LDAP_SUCCESS && *msg == NULL)
+		tool_oom();
+	return rc;
+}
 
-		*msg = xasprintf("%s (%s)", m, uri);
-		free(m);
-		ldap_unbind_ext_s(ld, NULL, NULL);
-		return rc;
+int
+tool_connect_default(const char *uri, const char *user, const char *pw,
+    LDAP **ldp, char **used, char **msg)
+{
+	struct ldapc_opts o = {
+		.bind_dn = user, .password = pw, .net_timeout = 10, .op_timeout = 10,
+	};
+	int rc;
+
+	if (uri != NULL) {
+		*used = xstrdup(uri);
+		return tool_connect(uri, user, pw, ldp, msg);
 	}
-	*ldp = ld;
-	return LDAP_SUCCESS;
+	rc = ldapc_connect_local(&o, ldp, used, msg);
+	if (rc == LDAP_NO_MEMORY || (rc != LDAP_SUCCESS && *msg == NULL))
+		tool_oom();
+	if (*used == NULL)
+		*used = xstrdup(LDAPC_FALLBACK_URI);
+	return rc;
+}
+
+bool
+tool_is_ldapi(const char *uri)
+{
+	return ldapc_is_ldapi(uri);
+}
+
+void
+tool_json_error(int code, const char *msg)
+{
+	json_t *j = json_pack("{s:{s:i, s:s}}", "error", "code", code,
+	    "message", msg ? msg : "");
+
+	if (j == NULL)
+		tool_oom();
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(j);
 }
 
 char **
@@ -440,95 +467,6 @@ tool_admin_exop(LDAP *ld, const char *cmd, char **answer)
 	ldap_memfree(oid);
 	ber_bvfree(data);
 	return rc;
-}
-
-void
-tool_utdv_parse(const char *s, struct tool_utdv *u)
-{
-	char *copy, *tok, *save = NULL, *colon, *end;
-
-	memset(u, 0, sizeof(*u));
-	if (s == NULL)
-		return;
-	copy = xstrdup(s);
-	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		while (*tok == ' ')
-			tok++;
-		if ((colon = strrchr(tok, ':')) == NULL || colon == tok)
-			continue;
-		*colon = '\0';
-		unsigned long long v = strtoull(colon + 1, &end, 10);
-		if (end == colon + 1 || *end != '\0')
-			continue;
-		u->v = xrealloc(u->v, (u->n + 1) * sizeof(*u->v));
-		u->v[u->n].id = xstrdup(tok);
-		u->v[u->n].usn = v;
-		u->n++;
-	}
-	free(copy);
-}
-
-bool
-tool_utdv_get(const struct tool_utdv *u, const char *id, uint64_t *usn)
-{
-	size_t i;
-
-	for (i = 0; i < u->n; i++)
-		if (strcasecmp(u->v[i].id, id) == 0) {
-			*usn = u->v[i].usn;
-			return true;
-		}
-	return false;
-}
-
-void
-tool_utdv_free(struct tool_utdv *u)
-{
-	size_t i;
-
-	if (u == NULL)
-		return;
-	for (i = 0; i < u->n; i++)
-		free(u->v[i].id);
-	free(u->v);
-	memset(u, 0, sizeof(*u));
-}
-
-static bool
-tool_meta_num(char *s, uint64_t *v)
-{
-	char *end;
-
-	if (*s == '\0')
-		return false;
-	*v = strtoull(s, &end, 10);
-	return *end == '\0';
-}
-
-bool
-tool_meta_parse(const char *s, struct tool_meta *m)
-{
-	char *f[6], *p;
-	int i;
-
-	if (strlen(s) >= sizeof(m->buf))
-		return false;
-	strcpy(m->buf, s);
-	p = m->buf;
-	for (i = 0; i < 6; i++) {
-		f[i] = p;
-		if (i == 5)
-			break;
-		if ((p = strchr(p, ':')) == NULL)
-			return false;
-		*p++ = '\0';
-	}
-	m->attr = f[0];
-	m->orig_id = f[3];
-	m->orig_time = f[4];
-	return *f[0] != '\0' && tool_meta_num(f[1], &m->local_usn) &&
-	    tool_meta_num(f[2], &m->version) && tool_meta_num(f[5], &m->orig_usn);
 }
 
 void

@@ -1,9 +1,9 @@
 /*
  * toolutil.h: helpers shared by the operator tools (vdcrepadmin,
  * vdcadmintool): aborting allocators, host:port and URI handling, connect
- * and bind with clear errors, root DSE and attribute reads, paged
- * searches, the replication value formats (up-to-dateness vector,
- * attribute metadata) and JSON output through jansson.
+ * and bind with clear errors (through common/ldapc.c), root DSE and
+ * attribute reads, paged searches and JSON output through jansson. The
+ * replication value formats come from repl/utdv.c and vmdir/meta.c.
  */
 #ifndef TOOLS_TOOLUTIL_H
 #define TOOLS_TOOLUTIL_H
@@ -41,15 +41,13 @@ char	*tool_xasprintf(const char *fmt, ...)
 /*
  * Splits "host", "host:port", "[v6]:port", "ldap://host:port[/]" or
  * "ldaps://host:port[/]" into *host (caller frees) and *port (defport
- * when absent; 636 for ldaps://). Returns false on a malformed port or
- * empty host.
+ * when absent; 636 for ldaps://); an ldapi:// URI is its own host, port 0.
+ * Returns false on a malformed port or empty host.
  */
 bool	 tool_parse_hostport(const char *arg, int defport, char **host, int *port);
 /* Parses a decimal TCP port (1-65535). */
 bool	 tool_parse_port(const char *s, int *port);
-/* "ldap://host:port"; caller frees. */
-char	*tool_uri(const char *host, int port);
-/* "host" when port is 389, else "host:port"; caller frees. */
+/* "host" when port is 389 (or 0), else "host:port"; caller frees. */
 char	*tool_hostname(const char *host, int port);
 /*
  * True when two LDAP URIs (or host[:port]) name the same server: equal
@@ -59,12 +57,30 @@ char	*tool_hostname(const char *host, int port);
 bool	 tool_same_server(const char *a, const char *b);
 
 /*
- * Connects to uri and binds simply as user (passed through as the bind
- * name: a DN, a UPN or a plain account name). On failure *ldp is NULL, the
- * LDAP result code is returned and *msg (caller frees) says why.
+ * Normalises a -h/-H argument (HOST[:PORT], ldap://, ldaps://, ldapi://
+ * URI or a socket path) into *uri (caller frees); false if malformed.
+ */
+bool	 tool_uri_arg(const char *arg, int defport, char **uri);
+/*
+ * Connects to uri (common/ldapc.c) and binds simply as user (passed
+ * through as the bind name: a DN, a UPN or a plain account name); on an
+ * ldapi:// URI without a password, with SASL EXTERNAL. On failure *ldp is
+ * NULL, the LDAP result code is returned and *msg (caller frees) says why.
  */
 int	 tool_connect(const char *uri, const char *user, const char *pw,
 	    LDAP **ldp, char **msg);
+/*
+ * Same, but a NULL uri means this node: the local socket (ldapi://,
+ * $TRELLIS_LDAPI or /run/trellis/vmdird.sock) with SASL EXTERNAL (or the
+ * password when one is given), and ldap://localhost:389 when the socket
+ * does not answer. *used (caller frees) is the URI connected to.
+ */
+int	 tool_connect_default(const char *uri, const char *user, const char *pw,
+	    LDAP **ldp, char **used, char **msg);
+/* True for an ldapi:// URI. */
+bool	 tool_is_ldapi(const char *uri);
+/* Prints {"error": {"code": code, "message": msg}} on stdout (--json failures). */
+void	 tool_json_error(int code, const char *msg);
 /* Best description of rc on ld (diagnostic message or ldap_err2string); caller frees. */
 char	*tool_ldap_errmsg(LDAP *ld, int rc);
 
@@ -100,34 +116,6 @@ int	 tool_search(LDAP *ld, const char *base, int scope, const char *filter,
 
 /* Runs the node administration extended operation; *answer caller frees. */
 int	 tool_admin_exop(LDAP *ld, const char *cmd, char **answer);
-
-/* Up-to-dateness vector "<invocationId>:<usn>,...". */
-struct tool_utdv_elem {
-	char		*id;
-	uint64_t	 usn;
-};
-struct tool_utdv {
-	size_t			 n;
-	struct tool_utdv_elem	*v;
-};
-/* Parses s into u (owned by u); ignores malformed elements. */
-void	 tool_utdv_parse(const char *s, struct tool_utdv *u);
-/* The USN for id; false when id is absent. */
-bool	 tool_utdv_get(const struct tool_utdv *u, const char *id, uint64_t *usn);
-void	 tool_utdv_free(struct tool_utdv *u);
-
-/* One attributeMetaData value. Strings point into buf. */
-struct tool_meta {
-	char		 buf[512];
-	const char	*attr;
-	uint64_t	 local_usn;
-	uint64_t	 version;
-	const char	*orig_id;
-	const char	*orig_time;
-	uint64_t	 orig_usn;
-};
-/* "<attr>:<localUSN>:<version>:<origId>:<origTime>:<origUSN>"; false if malformed. */
-bool	 tool_meta_parse(const char *s, struct tool_meta *m);
 
 /* Prints j (indented, newline-terminated) on stdout and releases it. */
 void	 tool_json_print(json_t *j);

@@ -4,7 +4,9 @@
  * "echo 6 | vdcadmintool" prints " VmDir State is - Normal"); the flags
  * --get-state, --set-state, --replicate, --get-log-level, --set-log-level
  * and --test do one thing for scripts. Everything goes through the node
- * administration extended operation or standard LDAP operations.
+ * administration extended operation or standard LDAP operations. Without
+ * -h/-H (or VMDIR_URI) it talks to this node: the local socket with SASL
+ * EXTERNAL first, then ldap://localhost:389.
  */
 #include <ctype.h>
 #include <getopt.h>
@@ -14,12 +16,13 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "tools/common/toolutil.h"
 
-#define ADMIN_DEFAULT_URI	"ldap://127.0.0.1:389"
 
 struct admin {
-	const char	*uri;
+	char		*uri;		/* NULL: this node */
+	char		*used;		/* the URI connected to */
 	const char	*user;
 	const char	*pw;
 	LDAP		*ld;
@@ -36,12 +39,16 @@ struct admin_item {
 static void
 admin_usage(FILE *f)
 {
-	fputs("usage: vdcadmintool [-H URI] [-u USER] [-w PASSWORD] [ACTION]\n\n"
+	fputs("usage: vdcadmintool [-h HOST[:PORT] | -H URI] [-u USER] [-w PASSWORD] [ACTION]\n\n"
 	    "Without an action, shows a numbered menu and reads choices from\n"
 	    "standard input until 0 or end of input.\n\n"
-	    "  -H, --uri URI          the node (default $VMDIR_URI or " ADMIN_DEFAULT_URI ")\n"
+	    "  -h, --host HOST[:PORT] the node (or an ldap://, ldaps://, ldapi:// URI)\n"
+	    "  -H, --uri URI          the same; default $VMDIR_URI, else this node:\n"
+	    "                         $TRELLIS_LDAPI or ldapi:///run/trellis/vmdird.sock\n"
+	    "                         with SASL EXTERNAL, then ldap://localhost:389\n"
 	    "  -u, --user USER        bind name (default $VMDIR_USER or administrator)\n"
-	    "  -w, --password PW      password (default $VMDIR_PASSWORD)\n"
+	    "  -w, --password PW      password (default $VMDIR_PASSWORD; not needed\n"
+	    "                         on the local socket as root)\n"
 	    "      --json             machine-readable output\n"
 	    "      --help             this help\n\n"
 	    "actions:\n"
@@ -50,13 +57,24 @@ admin_usage(FILE *f)
 	    "      --get-state        print the node state\n"
 	    "      --set-state S      NORMAL, READ_ONLY or STANDALONE\n"
 	    "      --get-log-level    print the log level\n"
-	    "      --set-log-level L  error, warn, info, debug or trace\n", f);
+	    "      --set-log-level L  error, warn, info, debug or trace\n"
+	    "      --reset-password ACCOUNT\n"
+	    "                         a new generated password for ACCOUNT (a UPN such\n"
+	    "                         as administrator@vsphere.local, a name or a DN)\n", f);
 }
+
+static bool admin_json;
 
 static void
 admin_error(const char *what, const char *msg, int code)
 {
-	fprintf(stderr, " %s failed. Error [%s] [%d]\n", what, msg, code);
+	if (admin_json) {
+		char *m = xasprintf("%s failed: %s", what, msg);
+
+		tool_json_error(code, m);
+		free(m);
+	} else
+		fprintf(stderr, " %s failed. Error [%s] [%d]\n", what, msg, code);
 }
 
 /* Connects lazily; prints the failure under the name what. */
@@ -68,12 +86,15 @@ admin_connect(struct admin *a, const char *what)
 
 	if (a->ld != NULL)
 		return LDAP_SUCCESS;
-	if (a->pw == NULL) {
+	if (a->pw == NULL && a->uri != NULL && !tool_is_ldapi(a->uri)) {
 		admin_error(what, "no password: use -w or VMDIR_PASSWORD",
 		    LDAP_INVALID_CREDENTIALS);
 		return LDAP_INVALID_CREDENTIALS;
 	}
-	if ((rc = tool_connect(a->uri, a->user, a->pw, &a->ld, &msg)) != LDAP_SUCCESS) {
+	free(a->used);
+	a->used = NULL;
+	rc = tool_connect_default(a->uri, a->user, a->pw, &a->ld, &a->used, &msg);
+	if (rc != LDAP_SUCCESS) {
 		admin_error(what, msg, rc);
 		free(msg);
 	}
@@ -142,16 +163,30 @@ admin_state_arg(const char *s)
 	return v;
 }
 
+static bool
+admin_state_valid(const char *s)
+{
+	char *v = admin_state_arg(s);
+	bool ok = strcmp(v, "NORMAL") == 0 || strcmp(v, "READ_ONLY") == 0 ||
+	    strcmp(v, "STANDALONE") == 0;
+
+	free(v);
+	return ok;
+}
+
 static int
 admin_test(struct admin *a)
 {
 	if (admin_connect(a, "Test LDAP connectivity") != LDAP_SUCCESS)
 		return TOOL_EXIT_FAIL;
 	if (a->json)
-		tool_json_print(json_pack("{s:s, s:s, s:b}", "uri", a->uri,
-		    "user", a->user, "connected", 1));
+		tool_json_print(json_pack("{s:s, s:s, s:b}", "uri", a->used,
+		    "user", a->pw != NULL || !tool_is_ldapi(a->used) ? a->user : "EXTERNAL",
+		    "connected", 1));
+	else if (a->pw == NULL && tool_is_ldapi(a->used))
+		printf(" Test LDAP connectivity to %s with SASL EXTERNAL succeeded\n", a->used);
 	else
-		printf(" Test LDAP connectivity to %s as %s succeeded\n", a->uri, a->user);
+		printf(" Test LDAP connectivity to %s as %s succeeded\n", a->used, a->user);
 	return TOOL_EXIT_OK;
 }
 
@@ -244,59 +279,165 @@ admin_set_level_to(struct admin *a, const char *level)
 	return TOOL_EXIT_OK;
 }
 
-/* Menu 3: Password Modify (RFC 3062); an empty new password lets the server generate one. */
-static int
-admin_reset_password(struct admin *a)
+/* The domain's DNS name from its naming context (dc=vsphere,dc=local ->
+ * vsphere.local); caller frees. */
+static char *
+admin_domain(const char *nc)
 {
-	struct berval user, newpw, gen = { 0, NULL };
-	char *dn, *pw, *msg;
+	char *d = xcalloc(strlen(nc) + 1, 1), *w = d;
+	const char *p;
+
+	for (p = nc; *p != '\0'; p++) {
+		if (strncasecmp(p, "dc=", 3) != 0 || (p != nc && p[-1] != ','))
+			continue;
+		if (w != d)
+			*w++ = '.';
+		for (p += 3; *p != '\0' && *p != ','; p++)
+			*w++ = *p;
+		if (*p == '\0')
+			break;
+	}
+	return d;
+}
+
+static int
+admin_found(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	char **dn = arg;
+
+	if (*dn != NULL)
+		return 1;	/* a second match */
+	*dn = tool_dn(ld, e);
+	return 0;
+}
+
+/*
+ * The DN of an account given as VMware's procedures type it: a DN, a UPN
+ * (administrator@vsphere.local) or a bare name (administrator, taken as
+ * name@<domain> or a sAMAccountName). *dn caller frees; an LDAP code, the
+ * failure printed.
+ */
+static int
+admin_resolve(struct admin *a, const char *what, const char *account, char **dn)
+{
+	struct tool_rootdse dse;
+	struct berval bv, upn_esc = { 0, NULL }, name_esc = { 0, NULL };
+	char *attrs[] = { "1.1", NULL }, *upn, *domain, *filter, *m;
 	int rc;
 
-	if ((dn = admin_prompt(a, "Enter account DN: ")) == NULL)
+	*dn = NULL;
+	if (strchr(account, '=') != NULL) {
+		*dn = xstrdup(account);
+		return LDAP_SUCCESS;
+	}
+	if ((rc = tool_rootdse_read(a->ld, &dse)) != LDAP_SUCCESS || dse.nc == NULL) {
+		m = rc != LDAP_SUCCESS ? tool_ldap_errmsg(a->ld, rc) : xstrdup("no naming context");
+		admin_error(what, m, rc != LDAP_SUCCESS ? rc : LDAP_OTHER);
+		free(m);
+		tool_rootdse_free(&dse);
+		return rc != LDAP_SUCCESS ? rc : LDAP_OTHER;
+	}
+	domain = admin_domain(dse.nc);
+	upn = strchr(account, '@') != NULL ? xstrdup(account) :
+	    xasprintf("%s@%s", account, domain);
+	bv.bv_val = upn;
+	bv.bv_len = strlen(upn);
+	if (ldap_bv2escaped_filter_value(&bv, &upn_esc) != 0)
+		abort();
+	bv.bv_val = (char *)account;
+	bv.bv_len = strcspn(account, "@");
+	if (ldap_bv2escaped_filter_value(&bv, &name_esc) != 0)
+		abort();
+	filter = strchr(account, '@') != NULL ?
+	    xasprintf("(userPrincipalName=%s)", upn_esc.bv_val) :
+	    xasprintf("(|(userPrincipalName=%s)(sAMAccountName=%s))", upn_esc.bv_val,
+	    name_esc.bv_val);
+	rc = tool_search(a->ld, dse.nc, LDAP_SCOPE_SUBTREE, filter, attrs, admin_found, dn);
+	if (rc == 1) {
+		m = xasprintf("more than one account matches %s", account);
+		admin_error(what, m, LDAP_CONSTRAINT_VIOLATION);
+		rc = LDAP_CONSTRAINT_VIOLATION;
+		free(m);
+	} else if (rc != LDAP_SUCCESS) {
+		m = tool_ldap_errmsg(a->ld, rc);
+		admin_error(what, m, rc);
+		free(m);
+	} else if (*dn == NULL) {
+		m = xasprintf("no account %s", account);
+		admin_error(what, m, LDAP_NO_SUCH_OBJECT);
+		rc = LDAP_NO_SUCH_OBJECT;
+		free(m);
+	}
+	if (rc != LDAP_SUCCESS) {
+		free(*dn);
+		*dn = NULL;
+	}
+	ber_memfree(upn_esc.bv_val);
+	ber_memfree(name_esc.bv_val);
+	free(filter);
+	free(upn);
+	free(domain);
+	tool_rootdse_free(&dse);
+	return rc;
+}
+
+/* Resets account's password to one the server generates under the domain's
+ * policy (Password Modify, RFC 3062, without a new password) and prints it
+ * as VMware's tool does: "New password is -" and the password on the next
+ * line. */
+static int
+admin_reset_account(struct admin *a, const char *account)
+{
+	const char *what = "Reset account password";
+	struct berval user, gen = { 0, NULL };
+	char *dn = NULL, *msg;
+	int rc;
+
+	if (*account == '\0') {
+		admin_error(what, "no account given", LDAP_PARAM_ERROR);
 		return TOOL_EXIT_FAIL;
-	if ((pw = admin_prompt(a, "Enter new password: ")) == NULL) {
+	}
+	if (admin_connect(a, what) != LDAP_SUCCESS ||
+	    admin_resolve(a, what, account, &dn) != LDAP_SUCCESS)
+		return TOOL_EXIT_FAIL;
+	user.bv_val = dn;
+	user.bv_len = strlen(dn);
+	rc = ldap_passwd_s(a->ld, &user, NULL, NULL, &gen, NULL, NULL);
+	if (rc == LDAP_SUCCESS && gen.bv_val == NULL)
+		rc = LDAP_PROTOCOL_ERROR;	/* the server must say what it chose */
+	if (rc != LDAP_SUCCESS) {
+		msg = tool_ldap_errmsg(a->ld, rc);
+		admin_error(what, msg, rc);
+		free(msg);
 		free(dn);
 		return TOOL_EXIT_FAIL;
 	}
-	rc = TOOL_EXIT_FAIL;
-	if (*dn == '\0') {
-		admin_error("Reset account password", "no account given",
-		    LDAP_PARAM_ERROR);
-		goto out;
+	if (a->json) {
+		json_t *j = json_pack("{s:s, s:s%}", "account", dn, "password",
+		    gen.bv_val, (size_t)gen.bv_len);
+
+		tool_json_print(j);
+	} else {
+		printf("New password is -\n%.*s\n", (int)gen.bv_len, gen.bv_val);
+		fflush(stdout);
 	}
-	if (admin_connect(a, "Reset account password") != LDAP_SUCCESS)
-		goto out;
-	user.bv_val = dn;
-	user.bv_len = strlen(dn);
-	newpw.bv_val = pw;
-	newpw.bv_len = strlen(pw);
-	rc = ldap_passwd_s(a->ld, &user, NULL, *pw ? &newpw : NULL, &gen, NULL, NULL);
-	if (rc != LDAP_SUCCESS) {
-		msg = tool_ldap_errmsg(a->ld, rc);
-		admin_error("Reset account password", msg, rc);
-		free(msg);
-		rc = TOOL_EXIT_FAIL;
-		goto out;
-	}
-	if (*pw != '\0' && gen.bv_val != NULL) {
-		/* We sent a password, yet the server generated one: it did not see our request value. */
-		admin_error("Reset account password",
-		    "the server ignored the requested password and generated one", LDAP_OTHER);
-		rc = TOOL_EXIT_FAIL;
-		goto out;
-	}
-	printf(" Password reset for %s succeeded\n", dn);
-	if (gen.bv_val != NULL)
-		printf(" New password is - %.*s\n", (int)gen.bv_len, gen.bv_val);
-	rc = TOOL_EXIT_OK;
-out:
-	if (gen.bv_val != NULL) {
-		explicit_bzero(gen.bv_val, gen.bv_len);
-		ber_memfree(gen.bv_val);
-	}
-	explicit_bzero(pw, strlen(pw));
-	free(pw);
+	explicit_bzero(gen.bv_val, gen.bv_len);
+	ber_memfree(gen.bv_val);
 	free(dn);
+	return TOOL_EXIT_OK;
+}
+
+/* Menu 3, as in VMware's KB procedure: the account's UPN, then the new password. */
+static int
+admin_reset_password(struct admin *a)
+{
+	char *account;
+	int rc;
+
+	if ((account = admin_prompt(a, "  Please enter account UPN : ")) == NULL)
+		return TOOL_EXIT_FAIL;
+	rc = admin_reset_account(a, account);
+	free(account);
 	return rc;
 }
 
@@ -389,7 +530,7 @@ admin_menu_run(struct admin *a)
 
 enum admin_action {
 	ACT_MENU, ACT_TEST, ACT_REPLICATE, ACT_GET_STATE, ACT_SET_STATE,
-	ACT_GET_LEVEL, ACT_SET_LEVEL
+	ACT_GET_LEVEL, ACT_SET_LEVEL, ACT_RESET
 };
 
 static int
@@ -404,8 +545,9 @@ int
 main(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_HELP, O_TEST, O_REPL, O_GSTATE, O_SSTATE,
-	    O_GLEVEL, O_SLEVEL };
+	    O_GLEVEL, O_SLEVEL, O_RESET };
 	static const struct option longopts[] = {
+		{ "host", required_argument, NULL, 'h' },
 		{ "uri", required_argument, NULL, 'H' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "password", required_argument, NULL, 'w' },
@@ -417,27 +559,27 @@ main(int argc, char **argv)
 		{ "set-state", required_argument, NULL, O_SSTATE },
 		{ "get-log-level", no_argument, NULL, O_GLEVEL },
 		{ "set-log-level", required_argument, NULL, O_SLEVEL },
+		{ "reset-password", required_argument, NULL, O_RESET },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct admin a;
 	enum admin_action act = ACT_MENU, next;
-	const char *arg = NULL;
+	const char *arg = NULL, *where = getenv("VMDIR_URI");
 	int ch, rc;
 
 	memset(&a, 0, sizeof(a));
 	a.in = stdin;
-	a.uri = getenv("VMDIR_URI");
 	a.user = getenv("VMDIR_USER");
 	a.pw = getenv("VMDIR_PASSWORD");
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":H:u:w:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h:H:u:w:", longopts, NULL)) != -1) {
 		next = ACT_MENU;
 		switch (ch) {
-		case 'H': a.uri = optarg; break;
+		case 'h':
+		case 'H': where = optarg; break;
 		case 'u': a.user = optarg; break;
 		case 'w': a.pw = optarg; break;
-		case O_JSON: a.json = true; break;
-		case 'h':
+		case O_JSON: a.json = admin_json = true; break;
 		case O_HELP:
 			admin_usage(stdout);
 			return TOOL_EXIT_OK;
@@ -447,6 +589,7 @@ main(int argc, char **argv)
 		case O_SSTATE: next = ACT_SET_STATE; arg = optarg; break;
 		case O_GLEVEL: next = ACT_GET_LEVEL; break;
 		case O_SLEVEL: next = ACT_SET_LEVEL; arg = optarg; break;
+		case O_RESET: next = ACT_RESET; arg = optarg; break;
 		case ':':
 			fprintf(stderr, "vdcadmintool: option %s needs a value\n",
 			    argv[optind - 1]);
@@ -466,12 +609,23 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return admin_bad_usage("unexpected argument");
-	if (a.uri == NULL || *a.uri == '\0')
-		a.uri = ADMIN_DEFAULT_URI;
+	if (where != NULL && *where != '\0' && !tool_uri_arg(where, TOOL_DEFAULT_PORT, &a.uri))
+		return admin_bad_usage("-h/-H needs HOST[:PORT] or an ldap://, ldaps:// or ldapi:// URI");
 	if (a.user == NULL || *a.user == '\0')
 		a.user = "administrator";
-	if (strstr(a.uri, "://") == NULL)
-		return admin_bad_usage("-H needs an LDAP URI (ldap://host:port)");
+	/* unknown values are usage errors, found before any server is asked */
+	if (act == ACT_SET_STATE && !admin_state_valid(arg))
+		rc = admin_bad_usage("--set-state takes NORMAL, READ_ONLY or STANDALONE");
+	else if (act == ACT_SET_LEVEL && log_level_parse(arg) < 0)
+		rc = admin_bad_usage("--set-log-level takes error, warn, info, debug or trace");
+	else if (act == ACT_RESET && *arg == '\0')
+		rc = admin_bad_usage("--reset-password needs an account");
+	else
+		rc = TOOL_EXIT_OK;
+	if (rc != TOOL_EXIT_OK) {
+		free(a.uri);
+		return rc;
+	}
 
 	switch (act) {
 	case ACT_TEST: rc = admin_test(&a); break;
@@ -480,9 +634,12 @@ main(int argc, char **argv)
 	case ACT_SET_STATE: rc = admin_set_state_to(&a, arg); break;
 	case ACT_GET_LEVEL: rc = admin_get_level(&a); break;
 	case ACT_SET_LEVEL: rc = admin_set_level_to(&a, arg); break;
+	case ACT_RESET: rc = admin_reset_account(&a, arg); break;
 	default: rc = admin_menu_run(&a); break;
 	}
 	if (a.ld != NULL)
 		ldap_unbind_ext_s(a.ld, NULL, NULL);
+	free(a.uri);
+	free(a.used);
 	return rc;
 }

@@ -7,20 +7,23 @@
  * Standalone first, so it neither sends nor takes changes afterwards.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "tools/common/toolutil.h"
 
 struct leave {
 	const char	*user, *pw;
-	char		*host, *leaving_host;	/* -h, -H */
-	int		 port, leaving_port;
+	char		*uri, *leaving_uri;	/* -h (NULL: this node), -H */
 	const char	*node;			/* -n */
 	bool		 json;
+	bool		 yes;			/* -y: no question */
 	LDAP		*ld;			/* the node that stays */
+	char		*used;			/* the URI it was reached at */
 	struct tool_rootdse dse;
 	char		*server_dn;		/* the leaving node's server object */
 	char		*name;			/* its cn */
@@ -31,27 +34,38 @@ struct leave {
 	char		**lonely;		/* nodes left without agreements */
 	size_t		 nlonely;
 	bool		 standalone;		/* -H reached and set Standalone */
+	LDAP		*leaving_ld;		/* -H, while it is reached */
 };
 
 static void
 leave_usage(FILE *f)
 {
-	fputs("usage: vdcleave -h HOST[:PORT] [-p PORT] [-u USER] -w PASSWORD\n"
-	    "                (-n NODE | -H LEAVING_HOST[:PORT]) [--json]\n\n"
+	fputs("usage: vdcleave [-h HOST[:PORT]|URI] [-p PORT] [-u USER] [-w PASSWORD]\n"
+	    "                (-n NODE | -H LEAVING_HOST[:PORT]|URI) [-y] [--json]\n\n"
 	    "Takes a node out of the domain: its server object and agreements, the\n"
 	    "other nodes' agreements with it and its machine account are removed on\n"
 	    "HOST (a node that stays) and replicate from there.\n\n"
-	    "  -h, --host HOST      a node that stays in the domain\n"
+	    "  -h, --host HOST      a node that stays in the domain (host, host:port or\n"
+	    "                       an ldap://, ldaps://, ldapi:// URI); default: this\n"
+	    "                       node's local socket, then ldap://localhost:389\n"
 	    "  -p, --port PORT      its LDAP port (default 389)\n"
 	    "  -n, --node NAME      the leaving node's name (its server object's cn)\n"
 	    "  -H HOST[:PORT]       the leaving node's address; when it answers it is\n"
 	    "                       set Standalone first and its name is read from it\n"
 	    "  -u, --user USER      bind name: DN, UPN or account (default administrator)\n"
-	    "  -w, --password PW    password\n"
+	    "  -w, --password PW    password (needed except over ldapi://)\n"
+	    "  -y, --yes            do not ask (asked only when standard input is a\n"
+	    "                       terminal)\n"
 	    "      --json           machine-readable output\n"
 	    "      --help           this help\n", f);
 }
 
+static int
+leave_bad_usage(const char *fmt, const char *arg)
+    __attribute__((format(printf, 1, 0)));
+static int
+leave_fail(const char *fmt, const char *arg)
+    __attribute__((format(printf, 1, 0)));
 static int
 leave_bad_usage(const char *fmt, const char *arg)
 {
@@ -62,13 +76,34 @@ leave_bad_usage(const char *fmt, const char *arg)
 	return TOOL_EXIT_USAGE;
 }
 
+static bool leave_json;
+
+/* A failure: "vdcleave: ..." on stderr, or with --json
+ * {"error": {"code": code, "message": ...}} on stdout. */
+static int
+leave_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int
+leave_err(int code, const char *fmt, ...)
+{
+	va_list ap;
+	char *m;
+
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (leave_json)
+		tool_json_error(code, m);
+	else
+		fprintf(stderr, "vdcleave: %s\n", m);
+	free(m);
+	return TOOL_EXIT_FAIL;
+}
+
 static int
 leave_fail(const char *fmt, const char *arg)
 {
-	fputs("vdcleave: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\n", stderr);
-	return TOOL_EXIT_FAIL;
+	return leave_err(LDAP_OTHER, fmt, arg);
 }
 
 static void
@@ -108,7 +143,7 @@ static int
 leave_contact(struct leave *l)
 {
 	struct tool_rootdse dse = { 0 };
-	char *uri = tool_uri(l->leaving_host, l->leaving_port), *msg = NULL, *ans = NULL;
+	char *uri = xstrdup(l->leaving_uri), *msg = NULL;
 	LDAP *ld = NULL;
 	int rc;
 
@@ -119,25 +154,36 @@ leave_contact(struct leave *l)
 	if (rc != LDAP_SUCCESS) {
 		if (msg == NULL)
 			msg = ld != NULL ? tool_ldap_errmsg(ld, rc) : xstrdup(ldap_err2string(rc));
-		fprintf(stderr, "vdcleave: %s: %s\n", uri, msg);
+		leave_err(rc, "%s: %s", uri, msg);
 		free(msg);
 		if (ld != NULL)
 			ldap_unbind_ext_s(ld, NULL, NULL);
 		tool_rootdse_free(&dse);
-		return l->node != NULL ? TOOL_EXIT_OK : TOOL_EXIT_FAIL;
+		return TOOL_EXIT_FAIL;
 	}
 	l->server_dn = xstrdup(dse.server_name);
-	if ((rc = tool_admin_exop(ld, "state STANDALONE", &ans)) == LDAP_SUCCESS)
+	l->leaving_ld = ld;
+	tool_rootdse_free(&dse);
+	return TOOL_EXIT_OK;
+}
+
+/* Sets the leaving node Standalone, so it stops replicating. */
+static void
+leave_standalone(struct leave *l)
+{
+	char *ans = NULL, *msg;
+	int rc;
+
+	if (l->leaving_ld == NULL)
+		return;
+	if ((rc = tool_admin_exop(l->leaving_ld, "state STANDALONE", &ans)) == LDAP_SUCCESS)
 		l->standalone = true;
 	else {
-		msg = tool_ldap_errmsg(ld, rc);
-		fprintf(stderr, "vdcleave: cannot set %s Standalone: %s\n", uri, msg);
+		msg = tool_ldap_errmsg(l->leaving_ld, rc);
+		fprintf(stderr, "vdcleave: cannot set %s Standalone: %s\n", l->leaving_uri, msg);
 		free(msg);
 	}
 	free(ans);
-	tool_rootdse_free(&dse);
-	ldap_unbind_ext_s(ld, NULL, NULL);
-	return TOOL_EXIT_OK;
 }
 
 static int
@@ -171,7 +217,7 @@ leave_lookup(struct leave *l, const char *base)
 		return leave_fail("more than one server object is named %s", l->node);
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
 		char *m = tool_ldap_errmsg(l->ld, rc);
-		fprintf(stderr, "vdcleave: cannot read the servers: %s\n", m);
+		leave_err(rc, "cannot read the servers: %s", m);
 		free(m);
 		return TOOL_EXIT_FAIL;
 	}
@@ -307,7 +353,7 @@ leave_plan(struct leave *l, const char *sites)
 	    (rc = tool_search(l->ld, l->server_dn, LDAP_SCOPE_SUBTREE, "(objectClass=*)", one,
 	    leave_subtree, l)) != LDAP_SUCCESS) {
 		char *m = tool_ldap_errmsg(l->ld, rc);
-		fprintf(stderr, "vdcleave: cannot read the agreements: %s\n", m);
+		leave_err(rc, "cannot read the agreements: %s", m);
 		free(m);
 		return TOOL_EXIT_FAIL;
 	}
@@ -327,7 +373,7 @@ leave_delete(struct leave *l, const char *dn)
 	if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT)
 		return TOOL_EXIT_OK;
 	m = tool_ldap_errmsg(l->ld, rc);
-	fprintf(stderr, "vdcleave: cannot delete %s: %s\n", dn, m);
+	leave_err(rc, "cannot delete %s: %s", dn, m);
 	free(m);
 	return TOOL_EXIT_FAIL;
 }
@@ -348,7 +394,7 @@ leave_account(struct leave *l, char **account)
 	free(group);
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_ATTRIBUTE && rc != LDAP_NO_SUCH_OBJECT) {
 		m = tool_ldap_errmsg(l->ld, rc);
-		fprintf(stderr, "vdcleave: cannot remove %s from DCAdmins: %s\n", *account, m);
+		leave_err(rc, "cannot remove %s from DCAdmins: %s", *account, m);
 		free(m);
 		return TOOL_EXIT_FAIL;
 	}
@@ -384,35 +430,61 @@ leave_report(struct leave *l, const char *account)
 		    "vdcrepadmin -f createagreement\n", l->lonely[i]);
 }
 
+/* Asks "Do you wish to continue? Y/N [N] " on the terminal; only Y or y
+ * proceeds. */
+static bool
+leave_confirm(const struct leave *l)
+{
+	char line[64];
+
+	printf("Warning: This operation will remove node [%s] (%s) from the domain:\n",
+	    l->name, l->server_dn);
+	for (size_t i = 0; i < l->ndns; i++)
+		printf("  %s\n", l->dns[i]);
+	printf("  and its machine account\n");
+	printf("Do you wish to continue? Y/N [N] ");
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return false;
+	tool_chomp(line);
+	return strcmp(line, "Y") == 0 || strcmp(line, "y") == 0;
+}
+
 static int
 leave_run(struct leave *l)
 {
-	char *uri = tool_uri(l->host, l->port), *msg = NULL, *sites = NULL, *account = NULL;
+	char *msg = NULL, *sites = NULL, *account = NULL;
 	int rc, ret = TOOL_EXIT_FAIL;
 
-	if ((rc = tool_connect(uri, l->user, l->pw, &l->ld, &msg)) != LDAP_SUCCESS ||
+	if ((rc = tool_connect_default(l->uri, l->user, l->pw, &l->ld, &l->used,
+	    &msg)) != LDAP_SUCCESS ||
 	    (rc = tool_rootdse_read(l->ld, &l->dse)) != LDAP_SUCCESS) {
 		if (msg == NULL)
 			msg = tool_ldap_errmsg(l->ld, rc);
-		fprintf(stderr, "vdcleave: %s: %s\n", uri, msg);
+		leave_err(rc, "%s: %s", l->used, msg);
 		goto out;
 	}
 	if (l->dse.nc == NULL || l->dse.server_name == NULL) {
-		leave_fail("%s is not a directory node (no naming context)", uri);
+		leave_fail("%s is not a directory node (no naming context)", l->used);
 		goto out;
 	}
 	sites = xasprintf("cn=Sites,cn=Configuration,%s", l->dse.nc);
-	if (l->leaving_host != NULL && leave_contact(l) != TOOL_EXIT_OK)
+	if (l->leaving_uri != NULL && leave_contact(l) != TOOL_EXIT_OK)
 		goto out;
 	if (l->server_dn == NULL && leave_lookup(l, sites) != TOOL_EXIT_OK)
 		goto out;
 	if (strcasecmp(l->server_dn, l->dse.server_name) == 0) {
 		leave_fail("%s is the node being asked; run vdcleave against a node that stays",
-		    uri);
+		    l->used);
 		goto out;
 	}
 	if (leave_plan(l, sites) != TOOL_EXIT_OK)
 		goto out;
+	if (!l->yes && isatty(STDIN_FILENO) && !leave_confirm(l)) {
+		leave_err(LDAP_OTHER, "nothing done: not confirmed");
+		goto out;
+	}
+	leave_standalone(l);
 	for (size_t i = 0; i < l->ndns; i++)
 		if (leave_delete(l, l->dns[i]) != TOOL_EXIT_OK)
 			goto out;
@@ -422,7 +494,6 @@ leave_run(struct leave *l)
 	ret = TOOL_EXIT_OK;
 out:
 	free(msg);
-	free(uri);
 	free(sites);
 	free(account);
 	return ret;
@@ -438,6 +509,7 @@ main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "password", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "yes", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, '?' + 256 },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -446,7 +518,7 @@ main(int argc, char **argv)
 	int ch, defport = TOOL_DEFAULT_PORT, rc;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h:p:n:H:u:w:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h:p:n:H:u:w:y", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h': hostarg = optarg; break;
 		case 'p': portarg = optarg; break;
@@ -454,7 +526,8 @@ main(int argc, char **argv)
 		case 'H': leavearg = optarg; break;
 		case 'u': l.user = optarg; break;
 		case 'w': l.pw = optarg; break;
-		case 'J': l.json = true; break;
+		case 'J': l.json = leave_json = true; break;
+		case 'y': l.yes = true; break;
 		case '?' + 256:
 			leave_usage(stdout);
 			return TOOL_EXIT_OK;
@@ -466,20 +539,23 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return leave_bad_usage("unexpected argument '%s'", argv[optind]);
-	if (hostarg == NULL)
-		return leave_bad_usage("%s", "missing -h HOST (a node that stays)");
+	if (l.node != NULL && leavearg != NULL)
+		return leave_bad_usage("%s", "give -n NODE or -H LEAVING_HOST, not both");
 	if (l.node == NULL && leavearg == NULL)
 		return leave_bad_usage("%s", "missing -n NODE or -H LEAVING_HOST");
-	if (l.pw == NULL)
-		return leave_bad_usage("%s", "missing -w PASSWORD");
 	if (portarg != NULL && !tool_parse_port(portarg, &defport))
 		return leave_bad_usage("bad port '%s'", portarg);
-	if (!tool_parse_hostport(hostarg, defport, &l.host, &l.port))
-		return leave_bad_usage("bad host or port '%s'", hostarg);
-	if (leavearg != NULL && !tool_parse_hostport(leavearg, TOOL_DEFAULT_PORT,
-	    &l.leaving_host, &l.leaving_port)) {
-		free(l.host);
-		return leave_bad_usage("bad host or port '%s'", leavearg);
+	if (hostarg == NULL && portarg != NULL)
+		hostarg = "localhost";
+	if (hostarg != NULL && !tool_uri_arg(hostarg, defport, &l.uri))
+		return leave_bad_usage("bad host, port or URI '%s'", hostarg);
+	if (l.pw == NULL && l.uri != NULL && !tool_is_ldapi(l.uri)) {
+		free(l.uri);
+		return leave_bad_usage("%s", "missing -w PASSWORD");
+	}
+	if (leavearg != NULL && !tool_uri_arg(leavearg, TOOL_DEFAULT_PORT, &l.leaving_uri)) {
+		free(l.uri);
+		return leave_bad_usage("bad host, port or URI '%s'", leavearg);
 	}
 	rc = leave_run(&l);
 	if (l.ld != NULL)
@@ -490,7 +566,10 @@ main(int argc, char **argv)
 	leave_free_list(l.lonely, l.nlonely);
 	free(l.server_dn);
 	free(l.name);
-	free(l.host);
-	free(l.leaving_host);
+	if (l.leaving_ld != NULL)
+		ldap_unbind_ext_s(l.leaving_ld, NULL, NULL);
+	free(l.uri);
+	free(l.leaving_uri);
+	free(l.used);
 	return rc;
 }

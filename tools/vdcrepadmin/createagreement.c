@@ -41,7 +41,7 @@ createagreement_run(struct repadmin_opts *o)
 
 	if (repadmin_open_main(o, &src) != TOOL_EXIT_OK)
 		return TOOL_EXIT_FAIL;
-	if ((rc = repadmin_node_open(o, o->host2, o->port2, &dst, &msg)) != LDAP_SUCCESS) {
+	if ((rc = repadmin_node_open(o, o->uri2, &dst, &msg)) != LDAP_SUCCESS) {
 		ret = repadmin_fail(msg, rc);
 		goto out;
 	}

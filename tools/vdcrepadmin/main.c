@@ -29,15 +29,18 @@ repadmin_usage(FILE *f)
 {
 	size_t i;
 
-	fputs("usage: vdcrepadmin -f FEATURE -h HOST[:PORT] [-p PORT] "
-	    "[-u USER] -w PASSWORD [--json] [feature options]\n\n"
+	fputs("usage: vdcrepadmin -f FEATURE [-h HOST[:PORT]|URI] [-p PORT] "
+	    "[-u USER] [-w PASSWORD] [--json] [feature options]\n\n"
 	    "  -f, --feature NAME   what to do (below)\n"
-	    "  -h, --host HOST      the node to ask (host or host:port)\n"
+	    "  -h, --host HOST      the node to ask: host, host:port or an ldap://,\n"
+	    "                       ldaps:// or ldapi:// URI; without it, this node:\n"
+	    "                       $TRELLIS_LDAPI or ldapi:///run/trellis/vmdird.sock\n"
+	    "                       (SASL EXTERNAL), then ldap://localhost:389\n"
 	    "  -p, --port PORT      its LDAP port (default 389)\n"
 	    "  -H HOST              second node (createagreement, removeagreement)\n"
 	    "  -P PORT              its LDAP port (default 389)\n"
 	    "  -u, --user USER      bind name: DN, UPN or account (default administrator)\n"
-	    "  -w, --password PW    password\n"
+	    "  -w, --password PW    password (needed except over ldapi://)\n"
 	    "  -e DN                entry (showattributemetadata)\n"
 	    "  -a ATTR              attribute (showattributemetadata)\n"
 	    "  -2                   both directions (createagreement, removeagreement)\n"
@@ -59,11 +62,15 @@ repadmin_bad_usage(const char *fmt, const char *arg)
 	return TOOL_EXIT_USAGE;
 }
 
+static bool repadmin_json;
+
 int
 repadmin_fail(const char *msg, int code)
 {
-	printf("Vdcrepadmin failed. Error [%s] [%d]\n", msg, code);
-	fflush(stdout);
+	if (repadmin_json)
+		tool_json_error(code, msg);
+	else
+		fprintf(stderr, "Vdcrepadmin failed. Error [%s] [%d]\n", msg, code);
 	return TOOL_EXIT_FAIL;
 }
 
@@ -78,19 +85,20 @@ repadmin_fail_ld(LDAP *ld, int rc)
 }
 
 int
-repadmin_node_open_uri(struct repadmin_opts *o, const char *uri,
+repadmin_node_open(struct repadmin_opts *o, const char *uri,
     struct repadmin_node *n, char **msg)
 {
 	int rc;
 
 	memset(n, 0, sizeof(*n));
-	if (!tool_parse_hostport(uri, TOOL_DEFAULT_PORT, &n->host, &n->port)) {
-		*msg = xasprintf("malformed URI %s", uri);
-		return LDAP_PARAM_ERROR;
-	}
-	n->uri = xstrdup(uri);
-	if ((rc = tool_connect(n->uri, o->user, o->pw, &n->ld, msg)) != LDAP_SUCCESS)
+	*msg = NULL;
+	rc = tool_connect_default(uri, o->user, o->pw, &n->ld, &n->uri, msg);
+	if (rc != LDAP_SUCCESS)
 		return rc;
+	if (!tool_parse_hostport(n->uri, TOOL_DEFAULT_PORT, &n->host, &n->port)) {
+		n->host = xstrdup(n->uri);
+		n->port = 0;
+	}
 	if ((rc = tool_rootdse_read(n->ld, &n->dse)) != LDAP_SUCCESS) {
 		*msg = tool_ldap_errmsg(n->ld, rc);
 		return rc;
@@ -101,17 +109,6 @@ repadmin_node_open_uri(struct repadmin_opts *o, const char *uri,
 		return LDAP_OTHER;
 	}
 	return LDAP_SUCCESS;
-}
-
-int
-repadmin_node_open(struct repadmin_opts *o, const char *host, int port,
-    struct repadmin_node *n, char **msg)
-{
-	char *uri = tool_uri(host, port);
-	int rc = repadmin_node_open_uri(o, uri, n, msg);
-
-	free(uri);
-	return rc;
 }
 
 void
@@ -133,7 +130,7 @@ repadmin_open_main(struct repadmin_opts *o, struct repadmin_node *n)
 	char *msg = NULL;
 	int rc;
 
-	if ((rc = repadmin_node_open(o, o->host, o->port, n, &msg)) != LDAP_SUCCESS) {
+	if ((rc = repadmin_node_open(o, o->uri, n, &msg)) != LDAP_SUCCESS) {
 		repadmin_fail(msg, rc);
 		free(msg);
 		repadmin_node_close(n);
@@ -194,15 +191,16 @@ repadmin_find(const char *name)
 	return NULL;
 }
 
-/* -h/-H value with an optional explicit port (-p/-P) overriding the default. */
+/* -h/-H value (HOST[:PORT] or a URI) with an optional explicit port
+ * (-p/-P) overriding the default; *uri caller frees. */
 static bool
-repadmin_host_arg(const char *arg, const char *portarg, char **host, int *port)
+repadmin_host_arg(const char *arg, const char *portarg, char **uri)
 {
 	int defport = TOOL_DEFAULT_PORT;
 
 	if (portarg != NULL && !tool_parse_port(portarg, &defport))
 		return false;
-	return tool_parse_hostport(arg, defport, host, port);
+	return tool_uri_arg(arg, defport, uri);
 }
 
 int
@@ -239,7 +237,7 @@ main(int argc, char **argv)
 		case 'e': o.entry_dn = optarg; break;
 		case 'a': o.attr = optarg; break;
 		case '2': o.two_way = true; break;
-		case 'J': o.json = true; break;
+		case 'J': o.json = repadmin_json = true; break;
 		case '?' + 256:
 			repadmin_usage(stdout);
 			return TOOL_EXIT_OK;
@@ -257,32 +255,32 @@ main(int argc, char **argv)
 		return repadmin_bad_usage("%s", "missing -f FEATURE");
 	if ((cmd = repadmin_find(feature)) == NULL)
 		return repadmin_bad_usage("unknown feature '%s'", feature);
-	if (hostarg == NULL)
-		return repadmin_bad_usage("%s", "missing -h HOST");
-	if (!repadmin_host_arg(hostarg, portarg, &o.host, &o.port))
-		return repadmin_bad_usage("bad host or port '%s'", hostarg);
-	if (cmd->need_host2 && host2arg == NULL) {
-		free(o.host);
-		return repadmin_bad_usage("%s needs -H HOST", cmd->name);
+	if (hostarg == NULL && portarg != NULL)
+		hostarg = "localhost";
+	if (hostarg != NULL && !repadmin_host_arg(hostarg, portarg, &o.uri))
+		return repadmin_bad_usage("bad host, port or URI '%s'", hostarg);
+	rc = TOOL_EXIT_USAGE;
+	if (cmd->need_host2 && (host2arg == NULL || o.uri == NULL || tool_is_ldapi(o.uri))) {
+		repadmin_bad_usage("%s needs -h HOST and -H HOST (network addresses)", cmd->name);
+		goto out;
 	}
-	if (host2arg != NULL && !repadmin_host_arg(host2arg, port2arg, &o.host2, &o.port2)) {
-		free(o.host);
-		return repadmin_bad_usage("bad host or port '%s'", host2arg);
+	if (host2arg != NULL && !repadmin_host_arg(host2arg, port2arg, &o.uri2)) {
+		repadmin_bad_usage("bad host, port or URI '%s'", host2arg);
+		goto out;
 	}
 	if (cmd->need_entry && o.entry_dn == NULL) {
-		free(o.host);
-		free(o.host2);
-		return repadmin_bad_usage("%s needs -e DN", cmd->name);
+		repadmin_bad_usage("%s needs -e DN", cmd->name);
+		goto out;
 	}
-	if (o.pw == NULL) {
-		free(o.host);
-		free(o.host2);
-		return repadmin_bad_usage("%s", "missing -w PASSWORD");
+	if (o.pw == NULL && o.uri != NULL && !tool_is_ldapi(o.uri)) {
+		repadmin_bad_usage("%s", "missing -w PASSWORD");
+		goto out;
 	}
 	if (o.user == NULL)
 		o.user = "administrator";
 	rc = cmd->handler(&o);
-	free(o.host);
-	free(o.host2);
+out:
+	free(o.uri);
+	free(o.uri2);
 	return rc;
 }

@@ -67,8 +67,8 @@ removeagreement_run(struct repadmin_opts *o)
 	int rc, ret;
 
 	memset(&src, 0, sizeof(src));
-	src_uri = tool_uri(o->host, o->port);
-	if ((rc = repadmin_node_open(o, o->host2, o->port2, &dst, &msg)) != LDAP_SUCCESS) {
+	src_uri = xstrdup(o->uri);
+	if ((rc = repadmin_node_open(o, o->uri2, &dst, &msg)) != LDAP_SUCCESS) {
 		ret = repadmin_fail(msg, rc);
 		goto out;
 	}

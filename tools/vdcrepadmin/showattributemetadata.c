@@ -6,28 +6,29 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "tools/vdcrepadmin/vdcrepadmin.h"
 
 static void
-attrmeta_print(const struct tool_meta *m)
+attrmeta_print(const struct attr_meta *m)
 {
 	printf("\tAttribute: %s\n", m->attr);
 	printf("\tLocal USN: %" PRIu64 "\n", m->local_usn);
 	printf("\tVersion: %" PRIu64 "\n", m->version);
-	printf("\tOriginating Id: %s\n", m->orig_id);
+	printf("\tOriginating Id: %s\n", m->orig_invocation);
 	printf("\tOriginating time: %s\n", m->orig_time);
 	printf("\tOriginating USN: %" PRIu64 "\n", m->orig_usn);
 	printf("\n");
 }
 
 static json_t *
-attrmeta_json(const struct tool_meta *m)
+attrmeta_json(const struct attr_meta *m)
 {
 	return json_pack("{s:s, s:I, s:I, s:s, s:s, s:I}", "attribute", m->attr,
 	    "localUsn", (json_int_t)m->local_usn, "version", (json_int_t)m->version,
-	    "originatingId", m->orig_id, "originatingTime", m->orig_time,
+	    "originatingId", m->orig_invocation, "originatingTime", m->orig_time,
 	    "originatingUsn", (json_int_t)m->orig_usn);
 }
 
@@ -36,7 +37,7 @@ showattributemetadata_run(struct repadmin_opts *o)
 {
 	char *attrs[] = { "attributeMetaData", NULL };
 	struct repadmin_node n;
-	struct tool_meta m;
+	struct attr_meta m;
 	LDAPMessage *res = NULL, *e;
 	json_t *arr = NULL;
 	char **meta = NULL, *name;
@@ -56,13 +57,13 @@ showattributemetadata_run(struct repadmin_opts *o)
 		goto out;
 	}
 	meta = tool_values(n.ld, e, "attributeMetaData");
-	name = tool_hostname(o->host, o->port);
+	name = tool_hostname(n.host, n.port);
 	if (o->json)
 		arr = json_array();
 	else
 		printf("Domain Controller: %s\n", name);
 	for (i = 0; meta != NULL && meta[i] != NULL; i++) {
-		if (!tool_meta_parse(meta[i], &m))
+		if (meta_parse(meta[i], strlen(meta[i]), &m) != LDAP_SUCCESS)
 			continue;
 		if (o->attr != NULL && strcasecmp(o->attr, m.attr) != 0)
 			continue;

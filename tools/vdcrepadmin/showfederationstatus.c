@@ -2,8 +2,9 @@
  * showfederationstatus.c: one row per server of the domain: its LDAP URI
  * (found among the agreements' labeledURIs), live invocation id, highest
  * committed USN, highest originating USN (its own element of its UTDV)
- * and how many originating USNs of the other reachable servers it has not
- * seen yet (from its UTDV).
+ * and how far it trails: the entries some other reachable server would
+ * still send it, each counted once (behind.c, the definition
+ * showpartnerstatus uses too).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,13 +14,22 @@
 
 #include "tools/vdcrepadmin/vdcrepadmin.h"
 
+struct fed_mark {
+	char		*uri;		/* an agreement's supplier */
+	uint64_t	 hwm;		/* its lastLocalUsnProcessed */
+};
+
 struct fed_node {
 	char		*uri;
 	char		*server_dn;
 	char		*invocation_id;
 	uint64_t	 committed;
 	uint64_t	 originating;
-	struct tool_utdv utdv;
+	struct utdv	 utdv;
+	struct repadmin_node conn;	/* kept open to count what others need */
+	struct fed_mark	*marks;		/* its agreements */
+	size_t		 nmarks;
+	uint64_t	 trailing;
 };
 
 struct fed_server {
@@ -75,55 +85,84 @@ fed_server_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	return 0;
 }
 
-/* Reads one reachable node's state; false when it cannot be reached. */
+static int
+fed_mark_entry(LDAP *ld, LDAPMessage *e, void *arg)
+{
+	struct fed_node *fn = arg;
+	char *uri = tool_value(ld, e, "labeledURI"), *hw;
+
+	if (uri == NULL)
+		return 0;
+	hw = tool_value(ld, e, "lastLocalUsnProcessed");
+	fn->marks = xrealloc(fn->marks, (fn->nmarks + 1) * sizeof(*fn->marks));
+	fn->marks[fn->nmarks].uri = uri;
+	fn->marks[fn->nmarks].hwm = hw ? strtoull(hw, NULL, 10) : 0;
+	fn->nmarks++;
+	free(hw);
+	return 0;
+}
+
+/* Reads one reachable node's state and keeps it open; false when it
+ * cannot be reached. */
 static bool
 fed_probe(struct repadmin_opts *o, const char *uri, struct fed_node *fn)
 {
-	struct repadmin_node n;
-	char *host = NULL, *msg = NULL, *vec = NULL;
-	int port, rc;
+	char *attrs[] = { "labeledURI", "lastLocalUsnProcessed", NULL };
+	char *msg = NULL, *base;
+	int rc;
 
 	memset(fn, 0, sizeof(*fn));
-	if (!tool_parse_hostport(uri, TOOL_DEFAULT_PORT, &host, &port))
-		return false;
-	rc = repadmin_node_open(o, host, port, &n, &msg);
-	free(host);
+	rc = repadmin_node_open(o, uri, &fn->conn, &msg);
+	free(msg);
+	msg = NULL;
+	if (rc == LDAP_SUCCESS)
+		rc = repadmin_read_utdv(fn->conn.ld, fn->conn.dse.server_name, &fn->utdv, &msg);
 	free(msg);
 	if (rc != LDAP_SUCCESS) {
-		repadmin_node_close(&n);
+		repadmin_node_close(&fn->conn);
+		repl_utdv_free(&fn->utdv);
 		return false;
 	}
 	fn->uri = xstrdup(uri);
-	fn->server_dn = xstrdup(n.dse.server_name);
-	fn->invocation_id = xstrdup(n.dse.invocation_id ? n.dse.invocation_id : "");
-	fn->committed = n.dse.highest_usn;
-	tool_read_attr(n.ld, n.dse.server_name, "upToDateVector", &vec);
-	tool_utdv_parse(vec, &fn->utdv);
-	free(vec);
-	if (!tool_utdv_get(&fn->utdv, fn->invocation_id, &fn->originating))
+	fn->server_dn = xstrdup(fn->conn.dse.server_name);
+	fn->invocation_id = xstrdup(fn->conn.dse.invocation_id ? fn->conn.dse.invocation_id : "");
+	fn->committed = fn->conn.dse.highest_usn;
+	if ((fn->originating = repl_utdv_get(&fn->utdv, fn->invocation_id)) == 0)
 		fn->originating = fn->committed;
-	repadmin_node_close(&n);
+	base = repadmin_agreements_base(fn->server_dn);
+	tool_search(fn->conn.ld, base, LDAP_SCOPE_ONELEVEL,
+	    "(objectClass=vmwReplicationAgreement)", attrs, fed_mark_entry, fn);
+	free(base);
 	return true;
 }
 
-/* Originating USNs of the other nodes that n's UTDV does not cover. */
+/* The mark n's agreement with h holds; 0 when n does not pull from h. */
 static uint64_t
-fed_trailing(const struct fed *f, const struct fed_node *n)
+fed_mark(const struct fed_node *n, const struct fed_node *h)
 {
-	uint64_t sum = 0, have;
-	size_t i;
+	for (size_t i = 0; i < n->nmarks; i++)
+		if (tool_same_server(n->marks[i].uri, h->uri))
+			return n->marks[i].hwm;
+	return 0;
+}
 
-	for (i = 0; i < f->nnodes; i++) {
-		const struct fed_node *m = &f->nodes[i];
+/* The entries the other reachable nodes would still send n, each once. */
+static int
+fed_trailing(struct fed *f, struct fed_node *n)
+{
+	struct repadmin_need need = { NULL, 0 };
+	int rc = LDAP_SUCCESS;
 
-		if (m == n)
-			continue;
-		if (!tool_utdv_get(&n->utdv, m->invocation_id, &have))
-			have = 0;
-		if (m->originating > have)
-			sum += m->originating - have;
+	for (size_t i = 0; i < f->nnodes && rc == LDAP_SUCCESS; i++) {
+		struct fed_node *h = &f->nodes[i];
+
+		if (h != n)
+			rc = repadmin_need_scan(h->conn.ld, h->conn.dse.nc,
+			    fed_mark(n, h), &n->utdv, &need, NULL);
 	}
-	return sum;
+	n->trailing = repadmin_need_count(&need);
+	repadmin_need_free(&need);
+	return rc;
 }
 
 static void
@@ -149,13 +188,13 @@ fed_output(const struct fed *f, bool json)
 			    "uri", n->uri, "invocationId", n->invocation_id,
 			    "highestCommittedUsn", (json_int_t)n->committed,
 			    "highestOriginatingUsn", (json_int_t)n->originating,
-			    "trailing", (json_int_t)fed_trailing(f, n)));
+			    "trailing", (json_int_t)n->trailing));
 		else if (n == NULL)
 			printf("%-20s unreachable\n", s->name);
 		else
 			printf("%-20s %-28s %-36s %13" PRIu64 " %15" PRIu64 " %8" PRIu64 "\n",
 			    s->name, n->uri, n->invocation_id, n->committed,
-			    n->originating, fed_trailing(f, n));
+			    n->originating, n->trailing);
 	}
 	if (json)
 		tool_json_print(arr);
@@ -178,7 +217,11 @@ fed_free(struct fed *f)
 		free(f->nodes[i].uri);
 		free(f->nodes[i].server_dn);
 		free(f->nodes[i].invocation_id);
-		tool_utdv_free(&f->nodes[i].utdv);
+		repl_utdv_free(&f->nodes[i].utdv);
+		repadmin_node_close(&f->nodes[i].conn);
+		for (size_t j = 0; j < f->nodes[i].nmarks; j++)
+			free(f->nodes[i].marks[j].uri);
+		free(f->nodes[i].marks);
 	}
 	free(f->nodes);
 }
@@ -199,7 +242,8 @@ showfederationstatus_run(struct repadmin_opts *o)
 	base = repadmin_sites_base(me.dse.nc);
 	rc = tool_search(me.ld, base, LDAP_SCOPE_SUBTREE,
 	    "(objectClass=vmwDirServer)", sattrs, fed_server_entry, &f);
-	fed_add_uri(&f, me.uri);
+	if (!tool_is_ldapi(me.uri))
+		fed_add_uri(&f, me.uri);
 	if (rc == LDAP_SUCCESS)
 		rc = tool_search(me.ld, base, LDAP_SCOPE_SUBTREE,
 		    "(objectClass=vmwReplicationAgreement)", aattrs,
@@ -221,6 +265,12 @@ showfederationstatus_run(struct repadmin_opts *o)
 		for (j = 0; j < f.nnodes && f.servers[i].node == NULL; j++)
 			if (strcasecmp(f.servers[i].dn, f.nodes[j].server_dn) == 0)
 				f.servers[i].node = &f.nodes[j];
+	for (i = 0; i < f.nnodes; i++)
+		if ((rc = fed_trailing(&f, &f.nodes[i])) != LDAP_SUCCESS) {
+			rc = repadmin_fail_ld(f.nodes[i].conn.ld, rc);
+			fed_free(&f);
+			return rc;
+		}
 	fed_output(&f, o->json);
 	fed_free(&f);
 	return TOOL_EXIT_OK;

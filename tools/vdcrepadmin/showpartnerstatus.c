@@ -1,9 +1,11 @@
 /*
  * showpartnerstatus.c: for every partner of one node (its agreements),
- * whether the partner answers and how far it trails this node: the
- * high-water mark the partner's agreement pointing back here holds, and
- * the changes above it that the partner's up-to-dateness vector does not
- * cover yet.
+ * whether the partner answers and how far it trails this node:
+ * "Partner has seen my change number" is the high-water mark the partner's
+ * agreement pointing back here holds; "Partner is N changes behind" counts
+ * this node's entries the partner would still receive (behind.c); "My
+ * last change number" is the highest uSNChanged among them, or this
+ * node's highest committed USN when the partner needs nothing.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,12 +34,6 @@ struct pstatus_back {
 	const struct pstatus_uris *mine;	/* where partners reach this node */
 	bool		 found;
 	char		*hw;
-};
-
-struct pstatus_scan {
-	const struct tool_utdv	*utdv;
-	uint64_t		 last;
-	uint64_t		 behind;
 };
 
 static void
@@ -90,47 +86,18 @@ pstatus_back_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	return 0;
 }
 
-/* An entry the partner still needs: some attribute change its UTDV lacks. */
-static int
-pstatus_scan_entry(LDAP *ld, LDAPMessage *e, void *arg)
-{
-	struct pstatus_scan *s = arg;
-	struct tool_meta m;
-	char **meta = tool_values(ld, e, "attributeMetaData"), *usn;
-	uint64_t have, changed;
-	bool needed = false;
-	size_t i;
-
-	for (i = 0; meta != NULL && meta[i] != NULL && !needed; i++) {
-		if (!tool_meta_parse(meta[i], &m))
-			continue;
-		if (!tool_utdv_get(s->utdv, m.orig_id, &have) || have < m.orig_usn)
-			needed = true;
-	}
-	tool_values_free(meta);
-	if (!needed)
-		return 0;
-	usn = tool_value(ld, e, "uSNChanged");
-	changed = usn ? strtoull(usn, NULL, 10) : 0;
-	free(usn);
-	s->behind++;
-	if (changed > s->last)
-		s->last = changed;
-	return 0;
-}
-
 /* Fills ps for the partner at ps->uri; returns an LDAP code for failures on my side. */
 static int
 pstatus_partner(struct repadmin_opts *o, struct repadmin_node *me,
     const struct pstatus_uris *mine, struct pstatus *ps)
 {
 	char *back_attrs[] = { "labeledURI", "lastLocalUsnProcessed", NULL };
-	char *scan_attrs[] = { "uSNChanged", "attributeMetaData", NULL };
 	struct pstatus_back back = { .mine = mine };
-	struct pstatus_scan scan;
+	struct repadmin_need need = { NULL, 0 };
 	struct repadmin_node p;
-	struct tool_utdv utdv;
-	char *host = NULL, *base, *vec = NULL, *filter, *msg = NULL;
+	struct utdv utdv;
+	char *host = NULL, *base, *msg = NULL;
+	uint64_t last = 0;
 	int port, rc;
 
 	if (!tool_parse_hostport(ps->uri, TOOL_DEFAULT_PORT, &host, &port)) {
@@ -141,7 +108,7 @@ pstatus_partner(struct repadmin_opts *o, struct repadmin_node *me,
 	ps->name = tool_hostname(host, port);
 	free(host);
 	/* as replication reaches it: ldap:// or ldaps:// */
-	rc = repadmin_node_open_uri(o, ps->uri, &p, &msg);
+	rc = repadmin_node_open(o, ps->uri, &p, &msg);
 	if (rc != LDAP_SUCCESS) {
 		ps->why = msg;
 		repadmin_node_close(&p);
@@ -163,27 +130,20 @@ pstatus_partner(struct repadmin_opts *o, struct repadmin_node *me,
 	}
 	ps->seen = strtoull(back.hw, NULL, 10);
 	free(back.hw);
-	if ((rc = tool_read_attr(p.ld, p.dse.server_name, "upToDateVector",
-	    &vec)) != LDAP_SUCCESS) {
-		ps->why = tool_ldap_errmsg(p.ld, rc);
+	if ((rc = repadmin_read_utdv(p.ld, p.dse.server_name, &utdv, &msg)) != LDAP_SUCCESS) {
+		ps->why = msg;
 		repadmin_node_close(&p);
 		return LDAP_SUCCESS;
 	}
 	repadmin_node_close(&p);
 	ps->status_ok = true;
 
-	tool_utdv_parse(vec, &utdv);
-	free(vec);
-	scan.utdv = &utdv;
-	scan.last = ps->seen;
-	scan.behind = 0;
-	filter = xasprintf("(uSNChanged>=%" PRIu64 ")", ps->seen + 1);
-	rc = tool_search(me->ld, me->dse.nc, LDAP_SCOPE_SUBTREE, filter,
-	    scan_attrs, pstatus_scan_entry, &scan);
-	free(filter);
-	tool_utdv_free(&utdv);
-	ps->last = scan.last;
-	ps->behind = scan.behind;
+	rc = repadmin_need_scan(me->ld, me->dse.nc, ps->seen, &utdv, &need, &last);
+	repl_utdv_free(&utdv);
+	ps->behind = repadmin_need_count(&need);
+	repadmin_need_free(&need);
+	/* what the partner would still receive from me; all of it when it needs nothing */
+	ps->last = ps->behind > 0 ? last : me->dse.highest_usn;
 	return rc;
 }
 

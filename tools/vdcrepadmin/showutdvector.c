@@ -13,7 +13,7 @@ static int
 showutdvector_run(struct repadmin_opts *o)
 {
 	struct repadmin_node n;
-	struct tool_utdv u;
+	struct utdv u = REPL_UTDV_INIT;
 	json_t *obj;
 	char *vec = NULL;
 	size_t i;
@@ -33,14 +33,15 @@ showutdvector_run(struct repadmin_opts *o)
 		repadmin_node_close(&n);
 		return TOOL_EXIT_OK;
 	}
-	tool_utdv_parse(vec, &u);
+	if (vec != NULL && repl_utdv_parse(vec, &u) != LDAP_SUCCESS)
+		fprintf(stderr, "vdcrepadmin: malformed upToDateVector %s\n", vec);
 	obj = json_object();
 	for (i = 0; i < u.n; i++)
-		json_object_set_new(obj, u.v[i].id, json_integer((json_int_t)u.v[i].usn));
+		json_object_set_new(obj, u.v[i].inv, json_integer((json_int_t)u.v[i].usn));
 	tool_json_print(json_pack("{s:s, s:s?, s:s, s:o}", "server",
 	    n.dse.server_name, "invocationId", n.dse.invocation_id,
 	    "raw", vec ? vec : "", "utdVector", obj));
-	tool_utdv_free(&u);
+	repl_utdv_free(&u);
 	free(vec);
 	repadmin_node_close(&n);
 	return TOOL_EXIT_OK;

@@ -8,13 +8,12 @@
 
 #include <stdbool.h>
 
+#include "repl.h"
 #include "tools/common/toolutil.h"
 
 struct repadmin_opts {
-	char		*host;		/* -h */
-	int		 port;		/* -p or from -h host:port */
-	char		*host2;		/* -H (createagreement, removeagreement) */
-	int		 port2;		/* -P or from -H host:port */
+	char		*uri;		/* -h (and -p) as a URI; NULL: this node */
+	char		*uri2;		/* -H (and -P): createagreement, removeagreement */
 	const char	*user;		/* -u */
 	const char	*pw;		/* -w */
 	const char	*entry_dn;	/* -e */
@@ -35,25 +34,24 @@ struct repadmin_cmd {
 struct repadmin_node {
 	char			*host;
 	int			 port;
-	char			*uri;	/* ldap://host:port */
+	char			*uri;	/* the URI connected to */
 	LDAP			*ld;
 	struct tool_rootdse	 dse;
 };
 
 /* main.c */
-/* Prints "Vdcrepadmin failed. Error [msg] [code]"; returns TOOL_EXIT_FAIL. */
+/* Prints "Vdcrepadmin failed. Error [msg] [code]" on stderr, or with --json
+ * {"error": {"code": code, "message": msg}} on stdout; returns TOOL_EXIT_FAIL. */
 int	 repadmin_fail(const char *msg, int code);
 /* Same with the message taken from ld and rc. */
 int	 repadmin_fail_ld(LDAP *ld, int rc);
 /*
- * Connects and binds to host:port with the options' credentials and reads
- * the root DSE. Returns an LDAP code; *msg (caller frees) on failure.
+ * Connects and binds to uri (NULL: this node, the local socket first) with
+ * the options' credentials and reads the root DSE. ldaps:// trusts
+ * libldap's settings (LDAPTLS_CACERT, ldap.conf). Returns an LDAP code;
+ * *msg (caller frees) on failure.
  */
-int	 repadmin_node_open(struct repadmin_opts *o, const char *host, int port,
-	    struct repadmin_node *n, char **msg);
-/* Same for an ldap:// or ldaps:// URI (TLS trust from libldap's settings:
- * LDAPTLS_CACERT, ldap.conf). */
-int	 repadmin_node_open_uri(struct repadmin_opts *o, const char *uri,
+int	 repadmin_node_open(struct repadmin_opts *o, const char *uri,
 	    struct repadmin_node *n, char **msg);
 void	 repadmin_node_close(struct repadmin_node *n);
 /* Opens -h, printing the failure; returns TOOL_EXIT_*. */
@@ -70,6 +68,26 @@ char	*repadmin_sites_base(const char *nc);
 int	 repadmin_list(struct repadmin_opts *o,
 	    char *(*basefn)(const struct repadmin_node *), int scope,
 	    const char *filter, char **attrs, bool absent_ok, tool_entry_fn fn);
+
+/* behind.c: how far a node trails (the definition is in behind.c). */
+struct repadmin_need {
+	char		**keys;		/* objectGUIDs of needed entries, repeats allowed */
+	size_t		  nkeys;
+};
+/*
+ * Adds to need the entries of holder (below nc, uSNChanged above from)
+ * with a change consumer's vector does not cover; *last (if not NULL) is
+ * the highest uSNChanged among them, 0 for none. Returns an LDAP code.
+ */
+int	 repadmin_need_scan(LDAP *holder, const char *nc, uint64_t from,
+	    const struct utdv *consumer, struct repadmin_need *need, uint64_t *last);
+/* Distinct entries in need: how many changes behind. */
+uint64_t repadmin_need_count(struct repadmin_need *need);
+void	 repadmin_need_free(struct repadmin_need *need);
+/* Reads the upToDateVector of server_dn into *u (caller frees with
+ * repl_utdv_free); an LDAP code and *msg (caller frees) on failure. */
+int	 repadmin_read_utdv(LDAP *ld, const char *server_dn, struct utdv *u,
+	    char **msg);
 
 extern const struct repadmin_cmd cmd_createagreement;
 extern const struct repadmin_cmd cmd_removeagreement;

@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+# ptyrun.py ANSWER CMD...: runs CMD with a terminal as its standard input
+# and output; when CMD asks "Y/N [N] ", types ANSWER and a newline. Prints
+# everything CMD wrote and exits with its status. For the tools' prompts.
+import os
+import pty
+import sys
+import time
+
+answer, cmd = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(cmd[0], cmd)
+out, asked = b"", False
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    if not asked and b"Y/N [N] " in out:
+        os.write(fd, answer.encode() + b"\n")
+        asked = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r\n", "\n"))
+sys.exit(os.waitstatus_to_exitcode(status))
