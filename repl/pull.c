@@ -84,6 +84,9 @@ repl_pull_request_decode(const struct berval *v, struct pull_request *r)
 	int rc = LDAP_PROTOCOL_ERROR;
 
 	memset(r, 0, sizeof(*r));
+	/* liblber's ber_init crashes on an empty value */
+	if (v->bv_len == 0)
+		return LDAP_PROTOCOL_ERROR;
 	if ((ber = ber_init((struct berval *)v)) == NULL)
 		return LDAP_NO_MEMORY;
 	if (ber_scanf(ber, "{mmiim}", &hwm, &utdv, &page, &wait, &inv) == LBER_ERROR ||
@@ -137,6 +140,9 @@ repl_pull_response_decode(const struct berval *v, struct pull_response *r)
 	int rc = LDAP_PROTOCOL_ERROR;
 
 	memset(r, 0, sizeof(*r));
+	/* liblber's ber_init crashes on an empty value */
+	if (v->bv_len == 0)
+		return LDAP_PROTOCOL_ERROR;
 	if ((ber = ber_init((struct berval *)v)) == NULL)
 		return LDAP_NO_MEMORY;
 	if (ber_scanf(ber, "{mbmm", &hwm, &more, &inv, &utdv) == LBER_ERROR)

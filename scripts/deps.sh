@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential autoconf automake libtool pkg-config libldap-dev libdb5.3-dev
 libevent-dev libssl-dev libjansson-dev uuid-dev libinih-dev ldap-utils openssl python3
-iproute2 procps jq python3-ldap"
+iproute2 procps jq python3-ldap groff-base"
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS slapd 389-ds-base"
 missing=""
 for p in $PKGS; do

@@ -117,7 +117,9 @@ op_controls(struct op *o, char **bad)
 		if (oid.bv_len == strlen(OID_PAGED) &&
 		    memcmp(oid.bv_val, OID_PAGED, oid.bv_len) == 0 &&
 		    o->tag == LDAP_REQ_SEARCH) {
-			BerElement *pb = ber_init(&value);
+			/* liblber's ber_init fails an assertion on a missing
+			 * value and crashes on an empty one */
+			BerElement *pb = value.bv_len > 0 ? ber_init(&value) : NULL;
 			if (pb == NULL || ber_scanf(pb, "{io}", &o->page_size,
 			    &o->cookie) == LBER_ERROR || o->page_size < 0)
 				rc = LDAP_PROTOCOL_ERROR;

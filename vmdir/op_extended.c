@@ -113,7 +113,9 @@ ext_passwd(struct op *o, struct berval *value)
 		return;
 	}
 	if (value != NULL) {
-		if ((ber = ber_init(value)) == NULL || ber_scanf(ber, "{") == LBER_ERROR ||
+		/* liblber's ber_init crashes on an empty value */
+		if (value->bv_len == 0 ||
+		    (ber = ber_init(value)) == NULL || ber_scanf(ber, "{") == LBER_ERROR ||
 		    (ber_peek_tag(ber, &len) == LDAP_TAG_EXOP_MODIFY_PASSWD_ID &&
 		    ber_scanf(ber, "m", &id) == LBER_ERROR) ||
 		    (ber_peek_tag(ber, &len) == LDAP_TAG_EXOP_MODIFY_PASSWD_OLD &&

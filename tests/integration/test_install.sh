@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# test_install.sh: an installed node. `make install DESTDIR=...` of this
+# build lays out the daemon in sbindir, the tools in bindir, the schema in
+# pkgdatadir/schema, a commented sysconfdir/trellis/vmdird.conf (every
+# setting of vmdir/conf.c; an operator's own file is kept), the systemd
+# unit with its hardening, the sysusers.d file and the man pages (which
+# render without warnings and name every option). Then the installed
+# vmdird initialises and serves two nodes, and the runbook lines run
+# against them with the installed tools. `make uninstall` removes it all.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+D=$T_DIR/dest
+# make from inside make check: not part of the parent's job server
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$top_builddir" "$@"; }
+# var NAME: an installation directory as this build's Makefile expands it
+var() {
+	printf 'trellis-show-var:\n\t@echo $(%s)\n' "$1" |
+	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory \
+	    -C "$top_builddir" -f Makefile -f - trellis-show-var
+}
+R() { OUT=$("$@" 2>&1); RC=$?; }
+
+sbindir=$(var sbindir) bindir=$(var bindir) pkgdatadir=$(var pkgdatadir)
+sysconfdir=$(var sysconfdir) mandir=$(var mandir)
+unitdir=$(var systemdsystemunitdir) sysusersdir=$(var sysusersdir)
+echo "# sbindir=$sbindir bindir=$bindir pkgdatadir=$pkgdatadir sysconfdir=$sysconfdir"
+echo "# mandir=$mandir unitdir=$unitdir sysusersdir=$sysusersdir"
+CONF=$D$sysconfdir/trellis/vmdird.conf
+TOOLS="vdcadmintool vdcleave vdcrepadmin"
+
+ok "make install DESTDIR=... succeeds" mk install DESTDIR="$D"
+[ -d "$D$sbindir" ] || { echo "Bail out! nothing installed"; exit 1; }
+
+# --- layout
+ok "vmdird in sbindir" test -x "$D$sbindir/vmdird"
+for t in $TOOLS; do
+	ok "$t in bindir" test -x "$D$bindir/$t"
+done
+ok "no daemon in bindir, no tool in sbindir" \
+    bash -c "! ls '$D$bindir/vmdird' '$D$sbindir'/vdc* 2>/dev/null | grep -q ."
+src_schema=$(cd "$top_srcdir/schema" && ls ./*.schema | sort)
+inst_schema=$(cd "$D$pkgdatadir/schema" 2>/dev/null && ls ./*.schema | sort)
+is "$inst_schema" "$src_schema" "every schema file in pkgdatadir/schema"
+ok "the installed schema files are the source's" \
+    bash -c "for f in '$top_srcdir'/schema/*.schema; do cmp \"\$f\" '$D$pkgdatadir/schema/'\"\${f##*/}\" || exit 1; done"
+R "$D$sbindir/vmdird" --help
+like "$OUT" "--schema-dir DIR +schema files \\(default $pkgdatadir/schema\\)" \
+    "the installed vmdird's default schema directory is pkgdatadir/schema"
+
+# --- the configuration file
+ok "vmdird.conf in sysconfdir/trellis" test -f "$CONF"
+keys=$(sed -n 's/^[[:space:]]*K("\([a-z_]*\)".*/\1/p' "$top_srcdir/vmdir/conf.c")
+nkeys=$(wc -w <<<"$keys")
+ok "the settings are read from vmdir/conf.c's table ($nkeys)" test "$nkeys" -ge 20
+missing=""
+for k in $keys ldapi_socket; do
+	grep -q "^#$k = " "$CONF" 2>/dev/null || missing="$missing $k"
+done
+is "${missing:-none}" none "vmdird.conf shows every setting of vmdir/conf.c ($nkeys) and ldapi_socket, commented out"
+undocumented=$(awk '/^#[a-z_]+ = / { if (prev !~ /^# ./) print $1 } { prev = $0 }' "$CONF" 2>/dev/null)
+is "${undocumented:-none}" none "every setting in vmdird.conf has an explanation above it"
+is "$(grep -v '^#' "$CONF" 2>/dev/null | grep -v '^$')" "[server]" \
+    "vmdird.conf sets nothing: only the [server] section and comments"
+ok "vmdird accepts the installed vmdird.conf" "$D$sbindir/vmdird" -f "$CONF" --help
+# every shown value, uncommented, is a valid value of its setting
+re=$(tr ' ' '\n' <<<"$keys" | paste -sd'|')
+sed -E "s/^#(($re) = )/\\1/" "$CONF" >"$T_DIR/uncommented.conf" 2>/dev/null
+is "$(grep -cE "^($re) = " "$T_DIR/uncommented.conf")" "$nkeys" \
+    "uncommenting gives a value for every setting vmdird knows"
+ok "vmdird accepts every value shown in vmdird.conf" \
+    "$D$sbindir/vmdird" -f "$T_DIR/uncommented.conf" --help
+like "$(grep -E '^#(schema_dir|data_dir) = ' "$CONF")" "^#data_dir = /var/lib/trellis/vmdir" \
+    "vmdird.conf: the data directory is /var/lib/trellis/vmdir"
+like "$(grep -E '^#schema_dir = ' "$CONF")" "^#schema_dir = $pkgdatadir/schema\$" \
+    "vmdird.conf: the schema directory is the installed one"
+echo "# a local change" >>"$CONF"
+R mk install DESTDIR="$D"
+is "$RC" 0 "make install again succeeds"
+like "$(tail -1 "$CONF")" "^# a local change" "make install keeps an operator's vmdird.conf"
+like "$OUT" "keeping .*vmdird.conf" "and says so"
+
+# --- systemd
+UNIT=$D$unitdir/vmdird.service
+if [ "$unitdir" = no ]; then
+	echo "# configured --with-systemdsystemunitdir=no: no unit"
+else
+	ok "vmdird.service in the systemd unit directory ($unitdir)" test -f "$UNIT"
+	for l in "ExecStart=$sbindir/vmdird -f $sysconfdir/trellis/vmdird.conf" \
+	    Restart=on-failure StateDirectory=trellis RuntimeDirectory=trellis \
+	    User=trellis ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
+	    NoNewPrivileges=yes "WantedBy=multi-user.target"; do
+		ok "vmdird.service: $l" grep -qx -- "$l" "$UNIT"
+	done
+	# the unit's paths are where vmdird.conf's defaults say
+	ok "vmdird.service: the state directory holds data_dir, the runtime one ldapi_socket" \
+	    bash -c "grep -qx '#data_dir = /var/lib/trellis/vmdir' '$CONF' &&
+	    grep -qx '#ldapi_socket = /run/trellis/vmdird.sock' '$CONF'"
+	sed "s|^ExecStart=$sbindir/|ExecStart=$D$sbindir/|" "$UNIT" >"$T_DIR/vmdird.service" 2>/dev/null
+	if command -v systemd-analyze >/dev/null 2>&1; then
+		# (it also checks that Documentation=man:vmdird(8) is installed)
+		R env MANPATH="$D$mandir" systemd-analyze verify "$T_DIR/vmdird.service"
+		is "$RC:$OUT" "0:" "systemd-analyze verify: vmdird.service is valid, without a warning"
+	else
+		bad=$(grep -vE '^(#.*|\[(Unit|Service|Install)\]|[A-Z][A-Za-z]+=.*|)$' "$T_DIR/vmdird.service")
+		is "${bad:-none}" none "vmdird.service: sections and Key=value lines only (no systemd-analyze)"
+	fi
+	ok "sysusers.d/trellis.conf creates the trellis user" \
+	    grep -qE '^u trellis ' "$D$sysusersdir/trellis.conf"
+fi
+
+# --- man pages
+pages="man8/vmdird.8"
+for t in $TOOLS; do pages="$pages man1/$t.1"; done
+for p in $pages; do
+	ok "$p installed" test -f "$D$mandir/$p"
+done
+if command -v groff >/dev/null 2>&1; then
+	for p in $pages; do
+		# every warning but "can't break line": a long prefix (make
+		# distcheck's) gives paths wider than a line
+		R groff -mandoc -Tutf8 -ww -Wbreak -z "$D$mandir/$p"
+		is "$RC:$OUT" "0:" "$p renders without warnings"
+	done
+	render() { groff -mandoc -Tascii -P-cbou "$D$mandir/$1" 2>/dev/null; }
+	for p in $pages; do
+		txt=$(render "$p")
+		missing=""
+		for s in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" EXAMPLES "SEE ALSO"; do
+			grep -qx "$s" <<<"$txt" || missing="$missing [$s]"
+		done
+		is "${missing:-none}" none "$p has the sections an operator looks for"
+	done
+	txt=$(render man8/vmdird.8)
+	missing=""
+	for k in $keys ldapi_socket; do
+		grep -qw -- "$k" <<<"$txt" || missing="$missing $k"
+	done
+	is "${missing:-none}" none "vmdird(8) explains every setting"
+	for s in FILES SIGNALS; do
+		like "$txt" "^$s\$" "vmdird(8) has $s"
+	done
+	like "$txt" "$sysconfdir/trellis/vmdird\\.conf" "vmdird(8) names the installed configuration file"
+	for t in vmdird $TOOLS; do
+		p=man1/$t.1
+		[ "$t" = vmdird ] && p=man8/vmdird.8
+		dir=$bindir
+		[ "$t" = vmdird ] && dir=$sbindir
+		txt=$(render "$p")
+		missing=""
+		for o in $("$D$dir/$t" --help 2>&1 | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+			grep -q -- "$o" <<<"$txt" || missing="$missing $o"
+		done
+		is "${missing:-none}" none "$p documents every option of $t --help"
+	done
+	like "$(render man1/vdcadmintool.1)" "echo 6 \\| vdcadmintool" "vdcadmintool(1) shows the runbook line"
+	like "$(render man1/vdcrepadmin.1)" "vdcrepadmin -f showpartnerstatus -h localhost -u administrator -w" \
+	    "vdcrepadmin(1) shows the runbook line"
+else
+	echo "# groff not installed: man pages not rendered"
+fi
+
+# --- the installed node serves, and the runbook lines run against it
+VMDIRD=$D$sbindir/vmdird
+SCHEMA_DIR=$D$pkgdatadir/schema
+mkdir -p "$T_DIR/n1"
+R "$VMDIRD" --init -f "$CONF" -d "$T_DIR/n1/data" --schema-dir "$SCHEMA_DIR" \
+    --node n1 --password "$ADMIN_PW"
+is "$RC" 0 "the installed vmdird initialises a node with the installed configuration"
+[ "$RC" = 0 ] || echo "$OUT" | sed 's/^/#   /'
+node_start n1 -f "$CONF" || { echo "Bail out! the installed vmdird does not start"; exit 1; }
+NODE_PORT[n2]=$(free_port)
+mkdir -p "$T_DIR/n2"
+ok "the installed vmdird joins a second node" "$VMDIRD" --join "$(url n1)" \
+    -d "$T_DIR/n2/data" --schema-dir "$SCHEMA_DIR" --node n2 -p "${NODE_PORT[n2]}" \
+    --password "$ADMIN_PW"
+node_start n2 -f "$CONF" || { echo "Bail out! the joined node does not start"; exit 1; }
+
+R bash -c "echo 6 | '$D$bindir/vdcadmintool' -H '$(url n1)' -w '$ADMIN_PW'"
+is "$RC" 0 "echo 6 | vdcadmintool (installed) exits 0"
+is "$(grep 'VmDir State' <<<"$OUT")" " VmDir State is - Normal" \
+    "echo 6 | vdcadmintool prints ' VmDir State is - Normal'"
+for i in $(seq 1 100); do
+	R "$D$bindir/vdcrepadmin" -f showpartnerstatus -h "127.0.0.1:${NODE_PORT[n2]}" \
+	    -u administrator -w "$ADMIN_PW"
+	grep -q "^Partner is 0 changes behind\.$" <<<"$OUT" && break
+	sleep 0.2
+done
+is "$RC" 0 "vdcrepadmin -f showpartnerstatus (installed) exits 0"
+like "$OUT" "^Partner: 127\\.0\\.0\\.1:${NODE_PORT[n1]}$" "showpartnerstatus: Partner: (node 1)"
+like "$OUT" "^Host available:   Yes$" "showpartnerstatus: Host available:   Yes"
+like "$OUT" "^Status available: Yes$" "showpartnerstatus: Status available: Yes"
+like "$OUT" "^Partner is 0 changes behind\\.$" "showpartnerstatus: Partner is 0 changes behind."
+node_stop n2
+node_stop n1
+
+# --- uninstall
+R mk uninstall DESTDIR="$D"
+is "$RC" 0 "make uninstall succeeds"
+is "$(find "$D" -type f | sed "s|^$D||")" "$sysconfdir/trellis/vmdird.conf" \
+    "make uninstall removes every file but the changed vmdird.conf"
+ok "make install, then make uninstall leaves no file" \
+    bash -c "rm -f '$CONF' && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C '$top_builddir' install uninstall DESTDIR='$D' >/dev/null &&
+    test -z \"\$(find '$D' -type f)\""
+
+done_testing
