@@ -3,7 +3,9 @@
 # on free ports: `up` brings a 2-node lab up; `start` of a running node
 # says only that it runs; `up` after `down` brings the same lab back (same
 # data, same ports), as does `restart`; the ldapsearch line that `up`
-# prints, and the README's, work as printed; `destroy` removes it all.
+# prints, and the README's, work as printed; each node has its own local
+# socket and `env NODE` makes the runbook's lines (as root, no password)
+# run against it; `destroy` removes it all.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -110,6 +112,20 @@ for t in vdcrepadmin vdcadmintool; do
 	vdcadmintool) like "$OUT" "^ VmDir State is - Normal$" "and shows node1's state" ;;
 	esac
 done
+
+# each node's own local socket, through `env NODE`
+for n in node1 node2; do
+	R lab env "$n"
+	is "$RC" 0 "env $n"
+	like "$OUT" "^export TRELLIS_LDAPI=$DIR/$n/vmdird\.sock\$" "env $n exports its socket"
+	if [ "$(id -u)" -eq 0 ]; then
+		R env -u VMDIR_URI -u VMDIR_PASSWORD bash -c "eval \"\$('$LAB' --dir '$DIR' env $n)\"; echo 6 | '$top_builddir/vdcadmintool'"
+		ok "as root after 'env $n': echo 6 | vdcadmintool prints ' VmDir State is - Normal'" \
+		    grep -qxF ' VmDir State is - Normal' <<<"$OUT"
+	fi
+done
+R lab env node9
+ok "env of an unknown node fails (rc $RC)" test "$RC" -ne 0
 
 R lab destroy
 is "$RC" 0 "destroy"
