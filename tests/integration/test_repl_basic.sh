@@ -142,6 +142,9 @@ is "$(count B)" "$n" "mesh: same entry count on A and B"
 is "$(count C)" "$n" "mesh: same entry count on A and C"
 
 # --- line: A - B - C (no A<->C)
+# the removals below are seen only by consumers that run: wait for them
+wait_ok "A pulls from C" grep -q "pulling from $(url C)\$" "$T_DIR/A/vmdird.log"
+wait_ok "C pulls from A" grep -q "pulling from $(url A)\$" "$T_DIR/C/vmdird.log"
 ok "A stops pulling from C" agr_del A C
 ok "C stops pulling from A" agr_del C A
 wait_ok "A drops its agreement with C" grep -q "agreement with $(url C) removed" "$T_DIR/A/vmdird.log"
