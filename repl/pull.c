@@ -36,6 +36,18 @@ pull_usn(const struct berval *b, uint64_t *usn)
 }
 
 /* Flattens ber into out (ber_memfree out->bv_val); releases ber. */
+/* A decoder over v: liblber's ber_init crashes on an empty value, which
+ * is a protocol error here. */
+static int
+pull_ber(const struct berval *v, BerElement **ber)
+{
+	if (v->bv_len == 0)
+		return LDAP_PROTOCOL_ERROR;
+	if ((*ber = ber_init((struct berval *)v)) == NULL)
+		return LDAP_NO_MEMORY;
+	return LDAP_SUCCESS;
+}
+
 static int
 pull_flatten(BerElement *ber, int printed, struct berval *out)
 {
@@ -84,11 +96,9 @@ repl_pull_request_decode(const struct berval *v, struct pull_request *r)
 	int rc = LDAP_PROTOCOL_ERROR;
 
 	memset(r, 0, sizeof(*r));
-	/* liblber's ber_init crashes on an empty value */
-	if (v->bv_len == 0)
-		return LDAP_PROTOCOL_ERROR;
-	if ((ber = ber_init((struct berval *)v)) == NULL)
-		return LDAP_NO_MEMORY;
+	if ((rc = pull_ber(v, &ber)) != LDAP_SUCCESS)
+		return rc;
+	rc = LDAP_PROTOCOL_ERROR;
 	if (ber_scanf(ber, "{mmiim}", &hwm, &utdv, &page, &wait, &inv) == LBER_ERROR ||
 	    ber_peek_tag(ber, &len) != LBER_DEFAULT)
 		goto out;
@@ -140,11 +150,9 @@ repl_pull_response_decode(const struct berval *v, struct pull_response *r)
 	int rc = LDAP_PROTOCOL_ERROR;
 
 	memset(r, 0, sizeof(*r));
-	/* liblber's ber_init crashes on an empty value */
-	if (v->bv_len == 0)
-		return LDAP_PROTOCOL_ERROR;
-	if ((ber = ber_init((struct berval *)v)) == NULL)
-		return LDAP_NO_MEMORY;
+	if ((rc = pull_ber(v, &ber)) != LDAP_SUCCESS)
+		return rc;
+	rc = LDAP_PROTOCOL_ERROR;
 	if (ber_scanf(ber, "{mbmm", &hwm, &more, &inv, &utdv) == LBER_ERROR)
 		goto out;
 	if (ber_peek_tag(ber, &len) == LBER_OCTETSTRING &&

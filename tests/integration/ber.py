@@ -22,3 +22,20 @@ def octets(s):
 def msg(mid, op):
     """An LDAPMessage: messageID and the protocol op."""
     return tlv(0x30, integer(mid) + op)
+
+def split(buf):
+    """The whole messages (each the contents of its outer SEQUENCE) at
+    the start of buf, and the bytes left after them."""
+    out = []
+    while len(buf) >= 2:
+        h, n = 2, buf[1]
+        if n & 0x80:
+            k = n & 0x7F
+            if len(buf) < 2 + k:
+                break
+            h, n = 2 + k, int.from_bytes(buf[2:2 + k], "big")
+        if len(buf) < h + n:
+            break
+        out.append(buf[h:h + n])
+        buf = buf[h + n:]
+    return out, buf

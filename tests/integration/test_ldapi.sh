@@ -160,7 +160,7 @@ R ldapadd -Q -Y EXTERNAL -H "$U" -f "$T_DIR/bulk.ldif"
 is "$RC" 0 "bulk load of $NENT entries over ldapi"
 R python3 - "$SOCK" "cn=Bulk,$BASE" "$T_DIR/n/vmdird.log" <<'EOF'
 import socket, sys, time
-from ber import tlv, integer, octets, msg
+from ber import tlv, integer, octets, msg, split
 path, base, log = sys.argv[1:4]
 NSEARCH = 4
 def search(mid):
@@ -182,17 +182,8 @@ while done < NSEARCH:
     c = s.recv(1 << 16)
     if not c:
         break
-    buf += c
-    while len(buf) >= 2:
-        h, n = 2, buf[1]
-        if n & 0x80:
-            k = n & 0x7F
-            if len(buf) < 2 + k:
-                break
-            h, n = 2 + k, int.from_bytes(buf[2:2 + k], "big")
-        if len(buf) < h + n:
-            break
-        m, buf = buf[h:h + n], buf[h + n:]
+    msgs, buf = split(buf + c)
+    for m in msgs:
         mid, tag = int.from_bytes(m[2:2 + m[1]], "big"), m[2 + m[1]]
         if tag == 0x64:
             counts[mid] = counts.get(mid, 0) + 1

@@ -46,7 +46,7 @@ wait_ok "the bulk entries reached B" eval '[ "$(count B "$P")" = $((NENT + 1)) ]
 cat >"$T_DIR/slow.py" <<'EOF'
 import fcntl, os, socket, struct, sys, termios, time
 
-from ber import tlv, integer, octets, msg
+from ber import tlv, integer, octets, msg, split
 
 def bind(mid, dn, pw):
     return msg(mid, tlv(0x60, integer(3) + octets(dn) + tlv(0x80, pw.encode())))
@@ -82,17 +82,8 @@ def entries(s, nsearch):
         if not c:
             break
         total += len(c)
-        buf += c
-        while len(buf) >= 2:
-            h, n = 2, buf[1]
-            if n & 0x80:
-                k = n & 0x7F
-                if len(buf) < 2 + k:
-                    break
-                h, n = 2 + k, int.from_bytes(buf[2:2 + k], "big")
-            if len(buf) < h + n:
-                break
-            m, buf = buf[h:h + n], buf[h + n:]
+        msgs, buf = split(buf + c)
+        for m in msgs:
             mid = int.from_bytes(m[2:2 + m[1]], "big")
             i = 2 + m[1]
             tag = m[i]
