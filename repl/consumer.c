@@ -1,13 +1,13 @@
 /*
- * consumer.c: the consumer side of pull replication. A manager thread
- * keeps one thread per agreement of this node (the entries below its
- * server object's cn=Replication Agreements); each holds a libldap
- * connection to its supplier bound as this node's machine account, pulls
- * pages of changes, applies each page and advances the high-water mark in
- * one transaction, and merges the supplier's vector at the end of a
- * cycle. Between cycles it keeps a waiting request open, which the
- * supplier answers as soon as it commits a change. A partner that is down
- * is retried with exponential backoff and jitter.
+ * consumer.c: the consumer side of pull replication, the loop of one
+ * agreement. Each agreement's thread (consumer_agreements.c starts them)
+ * holds a libldap connection to its supplier bound as this node's machine
+ * account, pulls pages of changes and hands each to consumer_page.c,
+ * which applies it and advances the high-water mark in one transaction,
+ * and merges the supplier's vector at the end of a cycle. Between cycles
+ * it keeps a waiting request open, which the supplier answers as soon as
+ * it commits a change. A partner that is down is retried with exponential
+ * backoff and jitter.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,32 +15,14 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "server.h"
 #include "repl.h"
 #include "log.h"
 #include "ldapc.h"
+#include "consumer_int.h"
 
 #define CONSUMER_BACKOFF_MAX	30
-
-struct agreement {
-	char			*uri;
-	pthread_t		 thread;
-	_Atomic bool		 stop;
-	struct agreement	*next;
-};
-
-static struct {
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
-	struct agreement	*list;
-	pthread_t		 manager;
-	bool			 started, stop;
-	int			 kicks;
-	char			*machine_dn;
-	char			*machine_pw;
-} cons = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 void
 repl_kick(void)
@@ -52,7 +34,7 @@ repl_kick(void)
 }
 
 /* Sleeps up to s seconds, less if stopped or kicked. */
-static void
+void
 consumer_sleep(struct agreement *a, double s)
 {
 	struct timespec end;
@@ -151,105 +133,6 @@ done:
 	return e;
 }
 
-struct page {
-	const char	*uri;
-	struct entry	**ents;
-	size_t		 n;
-	char		 hwm[24];
-	char		 top[24];	/* the supplier's top USN for this cycle */
-	char		*inv;		/* the supplier's */
-	char		*utdv;		/* the supplier's; NULL unless complete */
-	bool		 more;
-};
-
-static void
-page_free(struct page *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		entry_free(p->ents[i]);
-	free(p->ents);
-	free(p->inv);
-	free(p->utdv);
-	memset(p, 0, sizeof(*p));
-}
-
-/*
- * A partner that has seen more of one of this node's former incarnations
- * than this node holds means this node was restored from an older copy:
- * say so (log and the node's settings, for the tools). The changes come
- * back by themselves: the vector asks for them.
- */
-static int
-consumer_restored(struct be_txn *t, const char *uri, const struct utdv *mine,
-    const struct utdv *theirs)
-{
-	char *prev = NULL, *tok, *save = NULL, note[512];
-	int rc = be_meta_get(t, "prevInvocations", &prev);
-
-	if (rc == LDAP_NO_SUCH_OBJECT)
-		return LDAP_SUCCESS;
-	if (rc != LDAP_SUCCESS)
-		return rc;
-	for (tok = strtok_r(prev, ",", &save); tok != NULL && rc == LDAP_SUCCESS;
-	    tok = strtok_r(NULL, ",", &save)) {
-		uint64_t have = repl_utdv_get(mine, tok), seen = repl_utdv_get(theirs, tok);
-		if (seen <= have)
-			continue;
-		snprintf(note, sizeof(note), "restore detected: %s has seen changes of this "
-		    "node's former invocationId %s up to USN %" PRIu64 ", this node had them "
-		    "only up to USN %" PRIu64 "; this node was restored from an older copy and "
-		    "is pulling the %" PRIu64 " lost change(s) back", uri, tok, seen, have,
-		    seen - have);
-		log_warn("replication: %s", note);
-		rc = be_meta_put(t, "lastRestore", note);
-	}
-	free(prev);
-	return rc;
-}
-
-static int
-page_txn(struct be_txn *t, void *arg, struct diag *d)
-{
-	struct page *p = arg;
-	char key[600], val[128], *mine = NULL, *merged = NULL;
-	struct utdv u = REPL_UTDV_INIT, su = REPL_UTDV_INIT;
-	int rc;
-
-	/* An entry that cannot be applied stops the page: skipping it would
-	 * move the mark past a change this node never took. */
-	for (size_t i = 0; i < p->n; i++) {
-		rc = repl_apply_entry(t, p->ents[i], d);
-		if (rc == BE_RETRY)
-			return rc;
-		if (rc != LDAP_SUCCESS) {
-			log_error("replication from %s: cannot apply %s: %s", p->uri,
-			    p->ents[i]->dn, d->text);
-			return rc;
-		}
-	}
-	snprintf(key, sizeof(key), "hwm:%s", p->uri);
-	snprintf(val, sizeof(val), "%s %s", p->hwm, p->inv);
-	if ((rc = be_meta_put(t, key, val)) != LDAP_SUCCESS)
-		return rc;
-	if (p->utdv == NULL)
-		return LDAP_SUCCESS;
-	rc = be_meta_get(t, "utdv", &mine);
-	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT)
-		return rc;
-	if ((mine != NULL && repl_utdv_parse(mine, &u) != LDAP_SUCCESS) ||
-	    repl_utdv_parse(p->utdv, &su) != LDAP_SUCCESS)
-		rc = LDAP_OTHER;
-	else if ((rc = consumer_restored(t, p->uri, &u, &su)) != LDAP_SUCCESS)
-		;
-	else if ((rc = repl_utdv_merge(&u, &su)) == LDAP_SUCCESS &&
-	    (rc = repl_utdv_format(&u, &merged)) == LDAP_SUCCESS)
-		rc = be_meta_put(t, "utdv", merged);
-	free(mine);
-	free(merged);
-	repl_utdv_free(&u);
-	repl_utdv_free(&su);
-	return rc;
-}
 
 /* The vector sent with a pull: merged ones plus our own changes. */
 static int
@@ -389,7 +272,7 @@ consumer_backoff(struct agreement *a, int *backoff, unsigned int *seed)
 	consumer_sleep(a, *backoff * (0.5 + (double)rand_r(seed) / RAND_MAX));
 }
 
-static void *
+void *
 consumer_main(void *arg)
 {
 	struct agreement *a = arg;
@@ -472,277 +355,4 @@ consumer_main(void *arg)
 	if (ld != NULL)
 		ldap_unbind_ext_s(ld, NULL, NULL);
 	return NULL;
-}
-
-/* The labeledURIs of this node's agreements; NULL-terminated, caller frees. */
-static char **
-consumer_agreements(void)
-{
-	struct idset ids = { 0 };
-	struct be_txn *t;
-	char dn[2048], *ndn = NULL, **out = calloc(1, sizeof(char *));
-	uint64_t id;
-	size_t n = 0;
-
-	snprintf(dn, sizeof(dn), "cn=Replication Agreements,%s", srv->server_dn);
-	if (out == NULL || dn_normalize(srv->schema, dn, &ndn) != LDAP_SUCCESS ||
-	    be_begin(srv->be, false, &t) != LDAP_SUCCESS) {
-		free(ndn);
-		return out;
-	}
-	if (be_dn2id(t, ndn, &id) == LDAP_SUCCESS && be_children(t, id, &ids) == LDAP_SUCCESS)
-		for (size_t i = 0; i < ids.n; i++) {
-			struct entry *e;
-			const char *uri;
-			char **no;
-			if (be_get_id(t, ids.ids[i], &e) != LDAP_SUCCESS)
-				continue;
-			if ((uri = entry_get_str(e, "labeledURI")) != NULL &&
-			    !repl_entry_is_tombstone(e) &&
-			    (no = realloc(out, (n + 2) * sizeof(char *))) != NULL) {
-				out = no;
-				out[n++] = strdup(uri);
-				out[n] = NULL;
-			}
-			entry_free(e);
-		}
-	/* a joining node pulls from its first partner until its own
-	 * agreements have arrived */
-	char *jp = NULL;
-	if (n == 0 && be_meta_get(t, "joinPartner", &jp) == LDAP_SUCCESS) {
-		char **no = realloc(out, 2 * sizeof(char *));
-		if (no != NULL) {
-			out = no;
-			out[0] = jp;
-			out[1] = NULL;
-			jp = NULL;
-		}
-	}
-	free(jp);
-	be_abort(t);
-	idset_free(&ids);
-	free(ndn);
-	return out;
-}
-
-static void
-consumer_sync(void)
-{
-	char **uris = consumer_agreements();
-	struct agreement **ap, *a;
-
-	/* stop the removed */
-	for (ap = &cons.list; (a = *ap) != NULL;) {
-		bool keep = false;
-		for (size_t i = 0; uris[i] != NULL && !keep; i++)
-			keep = strcmp(uris[i], a->uri) == 0;
-		if (keep) {
-			ap = &a->next;
-			continue;
-		}
-		*ap = a->next;
-		a->stop = true;
-		repl_kick();
-		pthread_join(a->thread, NULL);
-		log_info("replication: agreement with %s removed", a->uri);
-		free(a->uri);
-		free(a);
-	}
-	for (size_t i = 0; uris[i] != NULL; i++) {
-		bool have = false;
-		for (a = cons.list; a != NULL && !have; a = a->next)
-			have = strcmp(a->uri, uris[i]) == 0;
-		if (have || (a = calloc(1, sizeof(*a))) == NULL)
-			continue;
-		a->uri = strdup(uris[i]);
-		if (a->uri == NULL || pthread_create(&a->thread, NULL, consumer_main, a) != 0) {
-			free(a->uri);
-			free(a);
-			continue;
-		}
-		log_info("replication: pulling from %s", a->uri);
-		a->next = cons.list;
-		cons.list = a;
-	}
-	for (size_t i = 0; uris[i] != NULL; i++)
-		free(uris[i]);
-	free(uris);
-}
-
-/* The URIs partners reach this node at, as its server object records
- * them (labeledURI): LDAP and, when enabled, LDAPS; a wildcard listen
- * address gives the host name. */
-struct own_uris {
-	char	ldap[300], ldaps[300];
-};
-
-static void
-consumer_own_uris(struct own_uris *u)
-{
-	const struct conf *c = &srv->conf;
-	char host[256];
-	const char *h = c->listen, *fmt;
-
-	if (h == NULL || *h == '\0' || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0) {
-		if (gethostname(host, sizeof(host)) != 0)
-			strcpy(host, "localhost");
-		host[sizeof(host) - 1] = '\0';
-		h = host;
-	}
-	u->ldap[0] = u->ldaps[0] = '\0';
-	fmt = strchr(h, ':') ? "%s[%s]:%d" : "%s%s:%d";
-	if (c->port > 0)
-		snprintf(u->ldap, sizeof(u->ldap), fmt, "ldap://", h, c->port);
-	if (c->ldaps_port > 0)
-		snprintf(u->ldaps, sizeof(u->ldaps), fmt, "ldaps://", h, c->ldaps_port);
-}
-
-/* True when e (this node's server object) does not show the URIs and the
- * current invocationId. */
-static bool
-consumer_own_stale(const struct entry *e, const struct own_uris *u)
-{
-	const char *inv = entry_get_str(e, "invocationId");
-	const struct attr *a = entry_attr(e, "labeledURI");
-	size_t want = (u->ldap[0] != '\0') + (u->ldaps[0] != '\0'), have = 0;
-
-	if (inv == NULL || strcmp(inv, srv->invocation) != 0)
-		return true;
-	for (size_t i = 0; a != NULL && i < a->nvals; i++)
-		if (strcmp(a->vals[i].bv_val, u->ldap) == 0 ||
-		    strcmp(a->vals[i].bv_val, u->ldaps) == 0)
-			have++;
-	return have != want || (a != NULL ? a->nvals : 0) != want;
-}
-
-static int
-consumer_own_txn(struct be_txn *t, void *arg, struct diag *d)
-{
-	const char *ndn = arg;
-	struct entry *e = NULL, *nw = NULL;
-	char *p = NULL;
-	struct own_uris u;
-	uint64_t pid = 0;
-	int rc = be_get_dn(t, ndn, &e);
-
-	if (rc != LDAP_SUCCESS)
-		return rc == LDAP_NO_SUCH_OBJECT ? LDAP_SUCCESS : rc;
-	consumer_own_uris(&u);
-	if (!consumer_own_stale(e, &u)) {
-		entry_free(e);
-		return LDAP_SUCCESS;
-	}
-	if ((nw = entry_dup(e)) == NULL || entry_set_str(nw, "invocationId",
-	    srv->invocation) != 0)
-		rc = LDAP_NO_MEMORY;
-	else {
-		entry_del_attr(nw, "labeledURI");
-		if ((u.ldap[0] != '\0' && entry_add_str(nw, "labeledURI", u.ldap) != 0) ||
-		    (u.ldaps[0] != '\0' && entry_add_str(nw, "labeledURI", u.ldaps) != 0) ||
-		    (p = dn_parent(e->ndn)) == NULL)
-			rc = LDAP_NO_MEMORY;
-	}
-	if (rc == LDAP_SUCCESS && (rc = write_stamp_modify(t, e, nw, "", d)) == LDAP_SUCCESS &&
-	    (rc = be_dn2id(t, p, &pid)) == LDAP_SUCCESS)
-		rc = be_update(t, e, nw, pid);
-	free(p);
-	entry_free(e);
-	entry_free(nw);
-	return rc;
-}
-
-/* This node's server object shows its current invocationId and URIs
- * (a joining node receives the object only with its first replication
- * cycle). */
-static void
-consumer_own_object(void)
-{
-	struct diag d;
-	char *ndn = NULL;
-	struct own_uris u;
-	struct be_txn *t;
-	struct entry *e = NULL;
-	bool stale = false;
-
-	if (dn_normalize(srv->schema, srv->server_dn, &ndn) != LDAP_SUCCESS)
-		return;
-	consumer_own_uris(&u);
-	if (be_begin(srv->be, false, &t) == LDAP_SUCCESS) {
-		if (be_get_dn(t, ndn, &e) == LDAP_SUCCESS)
-			stale = consumer_own_stale(e, &u);
-		be_abort(t);
-	}
-	entry_free(e);
-	diag_clear(&d);
-	if (stale && write_txn(consumer_own_txn, ndn, &d) != LDAP_SUCCESS)
-		log_warn("cannot update this node's server object: %s", d.text);
-	free(ndn);
-}
-
-static void *
-consumer_manager(void *unused)
-{
-	while (!cons.stop) {
-		consumer_own_object();
-		consumer_sync();
-		consumer_sleep(NULL, 2);
-	}
-	return NULL;
-}
-
-static char *
-consumer_read_pw(void)
-{
-	char path[4096], buf[256];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/machine-account", srv->conf.data_dir);
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return strdup(buf);
-}
-
-int
-repl_start(void)
-{
-	if (asprintf(&cons.machine_dn, "cn=%s,cn=Domain Controllers,%s", srv->conf.node,
-	    srv->suffix) < 0)
-		return -1;
-	if ((cons.machine_pw = consumer_read_pw()) == NULL) {
-		log_warn("replication: no machine-account password in %s: not pulling",
-		    srv->conf.data_dir);
-		return 0;
-	}
-	if (pthread_create(&cons.manager, NULL, consumer_manager, NULL) != 0)
-		return -1;
-	cons.started = true;
-	return 0;
-}
-
-void
-repl_stop(void)
-{
-	struct agreement *a;
-
-	pthread_mutex_lock(&cons.lock);
-	cons.stop = true;
-	pthread_cond_broadcast(&cons.cond);
-	pthread_mutex_unlock(&cons.lock);
-	repl_notify();
-	if (cons.started)
-		pthread_join(cons.manager, NULL);
-	while ((a = cons.list) != NULL) {
-		cons.list = a->next;
-		a->stop = true;
-		pthread_join(a->thread, NULL);
-		free(a->uri);
-		free(a);
-	}
-	free(cons.machine_dn);
-	free(cons.machine_pw);
 }
