@@ -123,30 +123,13 @@ consumer_manager(void *unused)
 	return NULL;
 }
 
-static char *
-consumer_read_pw(void)
-{
-	char path[4096], buf[256];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/machine-account", srv->conf.data_dir);
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return strdup(buf);
-}
-
 int
 repl_start(void)
 {
 	if (asprintf(&cons.machine_dn, "cn=%s,cn=Domain Controllers,%s", srv->conf.node,
 	    srv->suffix) < 0)
 		return -1;
-	if ((cons.machine_pw = consumer_read_pw()) == NULL) {
+	if ((cons.machine_pw = init_read_machine_pw()) == NULL) {
 		log_warn("replication: no machine-account password in %s: not pulling",
 		    srv->conf.data_dir);
 		return 0;

@@ -241,6 +241,33 @@ init_txn(struct be_txn *t, void *arg, struct diag *d)
 
 /* The machine account's password, for replication; readable by the
  * daemon's user only. */
+char *
+init_read_secret(const char *path)
+{
+	char buf[1024], *s;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	s = strdup(buf);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return s;
+}
+
+char *
+init_read_machine_pw(void)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/machine-account", srv->conf.data_dir);
+	return init_read_secret(path);
+}
+
 int
 init_save_machine_pw(const char *pw)
 {

@@ -102,21 +102,6 @@ static const char *const main_keys[] = {
 	[OPT_LDAPI - 256] = "ldapi_socket",
 };
 
-static char *
-main_read_file(const char *path)
-{
-	char buf[1024];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return strdup(buf);
-}
 
 /* Wipes and frees a password; accepts NULL. */
 static void
@@ -561,7 +546,7 @@ main(int argc, char **argv)
 		case OPT_JOIN: join = optarg; break;
 		case OPT_PASSWORD: password = strdup(optarg); break;
 		case OPT_PASSWORD_FILE:
-			if ((password = main_read_file(optarg)) == NULL) {
+			if ((password = init_read_secret(optarg)) == NULL) {
 				fprintf(stderr, "vmdird: cannot read %s\n", optarg);
 				return 2;
 			}

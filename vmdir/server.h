@@ -420,6 +420,11 @@ void	init_free_names(void);
 int	init_domain(const char *password, struct diag *d);
 /* Writes the machine account's password into the data directory. */
 int	init_save_machine_pw(const char *pw);
+/* The first line of file path (a password), caller frees (and wipes);
+ * NULL if it cannot be read. The stack copy is wiped. */
+char	*init_read_secret(const char *path);
+/* The machine-account password init_save_machine_pw stored; as above. */
+char	*init_read_machine_pw(void);
 
 /* join.c */
 
