@@ -46,9 +46,10 @@ struct supply {
 	struct utdv	 utdv;
 	int		 page;
 	int		 rc;		/* of collecting the page */
-	struct entry	**ents;		/* collected, USN order */
-	size_t		 nents;
-	size_t		 pos;		/* the next of ents to send */
+	uint64_t	*ids;		/* entries collected, USN order (read
+					 * again when sent) */
+	size_t		 nids;
+	size_t		 pos;		/* the next of ids to send */
 	char		**sent;		/* GUIDs sent in this page */
 	size_t		 nsent;
 	bool		 more;
@@ -171,10 +172,11 @@ static int
 supply_collect(struct supply *s, uint64_t usn, uint64_t id)
 {
 	struct attr_meta *metas;
-	struct entry *e, **ne;
+	struct entry *e;
+	uint64_t *ni;
 	size_t nm;
 
-	if ((int)s->nents >= s->page) {
+	if ((int)s->nids >= s->page) {
 		s->more = true;
 		return 1;
 	}
@@ -187,17 +189,14 @@ supply_collect(struct supply *s, uint64_t usn, uint64_t id)
 		return -1;
 	}
 	free(metas);
+	entry_free(e);
 	s->last = usn;
-	if (nm == 0) {
-		entry_free(e);
+	if (nm == 0)
 		return 0;
-	}
-	if ((ne = realloc(s->ents, (s->nents + 1) * sizeof(*ne))) == NULL) {
-		entry_free(e);
+	if ((ni = realloc(s->ids, (s->nids + 1) * sizeof(*ni))) == NULL)
 		return -1;
-	}
-	s->ents = ne;
-	s->ents[s->nents++] = e;
+	s->ids = ni;
+	s->ids[s->nids++] = id;
 	return 0;
 }
 
@@ -448,11 +447,9 @@ supply_free(struct supply *s)
 		return;
 	if (s->t != NULL)
 		be_abort(s->t);
-	for (size_t i = 0; i < s->nents; i++)
-		entry_free(s->ents[i]);
 	for (size_t i = 0; i < s->nsent; i++)
 		free(s->sent[i]);
-	free(s->ents);
+	free(s->ids);
 	free(s->sent);
 	free(s->utdv_text);
 	repl_utdv_free(&s->utdv);
@@ -469,10 +466,10 @@ supply_page(struct supply *s)
 	struct diag d;
 	int rc = 0;
 
-	while (rc == 0 && s->rc == LDAP_SUCCESS && s->pos < s->nents) {
+	while (rc == 0 && s->rc == LDAP_SUCCESS && s->pos < s->nids) {
 		/* an entry that cannot be read or encoded fails the page: its
 		 * mark must not pass a change never sent */
-		if ((rc = supply_entry(s, s->ents[s->pos]->id, 0)) == -2) {
+		if ((rc = supply_entry(s, s->ids[s->pos], 0)) == -2) {
 			s->rc = LDAP_OTHER;
 			rc = 0;
 		}
@@ -480,7 +477,7 @@ supply_page(struct supply *s)
 	}
 	be_abort(s->t);
 	s->t = NULL;
-	if (rc == CONN_FULL && s->pos < s->nents) {
+	if (rc == CONN_FULL && s->pos < s->nids) {
 		s->op->cont = supply_continue;
 		s->op->cont_arg = s;
 		return;
