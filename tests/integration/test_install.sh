@@ -27,18 +27,20 @@ unitdir=$(var systemdsystemunitdir) sysusersdir=$(var sysusersdir)
 echo "# sbindir=$sbindir bindir=$bindir pkgdatadir=$pkgdatadir sysconfdir=$sysconfdir"
 echo "# mandir=$mandir unitdir=$unitdir sysusersdir=$sysusersdir"
 CONF=$D$sysconfdir/trellis/vmdird.conf
-TOOLS="vdcadmintool vdcleave vdcrepadmin"
+TOOLS="vdcadmintool vdcleave vdcrepadmin vecs-cli"
+VCONF=$D$sysconfdir/trellis/vecsd.conf
 
 ok "make install DESTDIR=... succeeds" mk install DESTDIR="$D"
 [ -d "$D$sbindir" ] || { echo "Bail out! nothing installed"; exit 1; }
 
 # --- layout
 ok "vmdird in sbindir" test -x "$D$sbindir/vmdird"
+ok "vecsd in sbindir" test -x "$D$sbindir/vecsd"
 for t in $TOOLS; do
 	ok "$t in bindir" test -x "$D$bindir/$t"
 done
 ok "no daemon in bindir, no tool in sbindir" \
-    bash -c "! ls '$D$bindir/vmdird' '$D$sbindir'/vdc* 2>/dev/null | grep -q ."
+    bash -c "! ls '$D$bindir/vmdird' '$D$bindir/vecsd' '$D$sbindir'/vdc* '$D$sbindir/vecs-cli' 2>/dev/null | grep -q ."
 src_schema=$(cd "$top_srcdir/schema" && ls ./*.schema | sort)
 inst_schema=$(cd "$D$pkgdatadir/schema" 2>/dev/null && ls ./*.schema | sort)
 is "$inst_schema" "$src_schema" "every schema file in pkgdatadir/schema"
@@ -74,6 +76,28 @@ like "$(grep -E '^#(schema_dir|data_dir) = ' "$CONF")" "^#data_dir = /var/lib/tr
     "vmdird.conf: the data directory is /var/lib/trellis/vmdir"
 like "$(grep -E '^#schema_dir = ' "$CONF")" "^#schema_dir = $pkgdatadir/schema\$" \
     "vmdird.conf: the schema directory is the installed one"
+# vecsd.conf: the same rules, for vecs/vecsd_conf.c's table
+ok "vecsd.conf in sysconfdir/trellis" test -f "$VCONF"
+vkeys=$(sed -n 's/^[[:space:]]*K("\([a-z_]*\)".*/\1/p' "$top_srcdir/vecs/vecsd_conf.c")
+ok "vecsd's settings are read from vecs/vecsd_conf.c's table" test "$(wc -w <<<"$vkeys")" -ge 6
+missing=""
+for k in $vkeys; do
+	grep -q "^#$k = " "$VCONF" 2>/dev/null || missing="$missing $k"
+done
+is "${missing:-none}" none "vecsd.conf shows every setting of vecs/vecsd_conf.c, commented out"
+undocumented=$(awk '/^#[a-z_]+ = / { if (prev !~ /^# ./) print $1 } { prev = $0 }' "$VCONF" 2>/dev/null)
+is "${undocumented:-none}" none "every setting in vecsd.conf has an explanation above it"
+is "$(grep -v '^#' "$VCONF" 2>/dev/null | grep -v '^$')" "[server]" \
+    "vecsd.conf sets nothing: only the [server] section and comments"
+vre=$(tr ' ' '\n' <<<"$vkeys" | paste -sd'|')
+sed -E "s/^#(($vre) = )/\\1/" "$VCONF" >"$T_DIR/vuncommented.conf" 2>/dev/null
+is "$(grep -cE "^($vre) = " "$T_DIR/vuncommented.conf")" "$(wc -w <<<"$vkeys")" \
+    "uncommenting vecsd.conf gives a value for every setting vecsd knows"
+ok "vecsd accepts every value shown in vecsd.conf" \
+    "$D$sbindir/vecsd" -f "$T_DIR/vuncommented.conf" --help
+is "$(grep -E '^#(socket|data_dir) = ' "$VCONF" | tr '\n' ' ')" \
+    "#socket = /run/trellis/vecsd.sock #data_dir = /var/lib/trellis/vecs/db " \
+    "vecsd.conf: the socket and the data directory"
 echo "# a local change" >>"$CONF"
 R mk install DESTDIR="$D"
 is "$RC" 0 "make install again succeeds"
@@ -105,12 +129,25 @@ else
 		bad=$(grep -vE '^(#.*|\[(Unit|Service|Install)\]|[A-Z][A-Za-z]+=.*|)$' "$T_DIR/vmdird.service")
 		is "${bad:-none}" none "vmdird.service: sections and Key=value lines only (no systemd-analyze)"
 	fi
+	VUNIT=$D$unitdir/vecsd.service
+	ok "vecsd.service in the systemd unit directory" test -f "$VUNIT"
+	for l in "ExecStart=$sbindir/vecsd -f $sysconfdir/trellis/vecsd.conf" \
+	    Restart=on-failure RuntimeDirectory=trellis RuntimeDirectoryPreserve=yes \
+	    User=trellis ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
+	    NoNewPrivileges=yes RestrictAddressFamilies=AF_UNIX "WantedBy=multi-user.target"; do
+		ok "vecsd.service: $l" grep -qx -- "$l" "$VUNIT"
+	done
+	sed "s|^ExecStart=$sbindir/|ExecStart=$D$sbindir/|" "$VUNIT" >"$T_DIR/vecsd.service" 2>/dev/null
+	if command -v systemd-analyze >/dev/null 2>&1; then
+		R env MANPATH="$D$mandir" systemd-analyze verify "$T_DIR/vecsd.service"
+		is "$RC:$OUT" "0:" "systemd-analyze verify: vecsd.service is valid, without a warning"
+	fi
 	ok "sysusers.d/trellis.conf creates the trellis user" \
 	    grep -qE '^u trellis ' "$D$sysusersdir/trellis.conf"
 fi
 
 # --- man pages
-pages="man8/vmdird.8"
+pages="man8/vmdird.8 man8/vecsd.8"
 for t in $TOOLS; do pages="$pages man1/$t.1"; done
 for p in $pages; do
 	ok "$p installed" test -f "$D$mandir/$p"
@@ -141,11 +178,18 @@ if command -v groff >/dev/null 2>&1; then
 		like "$txt" "^$s\$" "vmdird(8) has $s"
 	done
 	like "$txt" "$sysconfdir/trellis/vmdird\\.conf" "vmdird(8) names the installed configuration file"
-	for t in vmdird $TOOLS; do
+	txt=$(render man8/vecsd.8)
+	missing=""
+	for k in $vkeys; do
+		grep -qw -- "$k" <<<"$txt" || missing="$missing $k"
+	done
+	is "${missing:-none}" none "vecsd(8) explains every setting"
+	like "$(render man1/vecs-cli.1)" 'for i in \$\(vecs-cli store list\); do echo STORE \$i; vecs-cli entry list --store \$i --text \| egrep "Alias\|Not After"; done' \
+	    "vecs-cli(1) shows the runbook line"
+	for t in vmdird vecsd $TOOLS; do
 		p=man1/$t.1
-		[ "$t" = vmdird ] && p=man8/vmdird.8
 		dir=$bindir
-		[ "$t" = vmdird ] && dir=$sbindir
+		case $t in vmdird|vecsd) p=man8/$t.8; dir=$sbindir ;; esac
 		txt=$(render "$p")
 		missing=""
 		for o in $("$D$dir/$t" --help 2>&1 | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
@@ -193,6 +237,19 @@ like "$OUT" "^Status available: Yes$" "showpartnerstatus: Status available: Yes"
 like "$OUT" "^Partner is 0 changes behind\\.$" "showpartnerstatus: Partner is 0 changes behind."
 node_stop n2
 node_stop n1
+
+# --- the installed vecsd serves with the installed vecsd.conf
+mkdir -p "$T_DIR/vs"
+"$D$sbindir/vecsd" -f "$VCONF" -d "$T_DIR/vs/db" -s "$T_DIR/vs/vecsd.sock" >"$T_DIR/vs/vecsd.log" 2>&1 &
+NODE_PID[vs]=$!
+for i in $(seq 1 400); do
+	"$D$bindir/vecs-cli" --socket "$T_DIR/vs/vecsd.sock" store list >/dev/null 2>&1 && break
+	sleep 0.025
+done
+R env VECS_SOCKET="$T_DIR/vs/vecsd.sock" "$D$bindir/vecs-cli" store list
+is "$RC:$(wc -l <<<"$OUT")" "0:8" "the installed vecs-cli lists the installed vecsd's default stores"
+node_stop vs
+ok "the installed vecsd removes its socket at SIGTERM" test ! -e "$T_DIR/vs/vecsd.sock"
 
 # --- uninstall
 R mk uninstall DESTDIR="$D"
