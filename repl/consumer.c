@@ -75,7 +75,8 @@ consumer_connect(const char *uri)
 	/* a partner over ldaps:// must prove who it is */
 	struct ldapc_opts o = {
 		.uri = uri, .bind_dn = cons.machine_dn, .password = cons.machine_pw,
-		.ca_file = srv->conf.tls_ca, .tls_demand = true, .net_timeout = 5,
+		.ca_file = srv->conf.tls_ca, .ca_dir = srv->conf.tls_ca_path,
+		.tls_demand = true, .net_timeout = 5,
 	};
 	char *msg = NULL;
 	LDAP *ld;

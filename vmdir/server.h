@@ -31,6 +31,8 @@ struct conf {
 	char		*tls_key;
 	char		*tls_ca;	/* CA file that partners' certificates
 					 * must chain to (ldaps:// agreements) */
+	char		*tls_ca_path;	/* the same as an OpenSSL hashed
+					 * directory (e.g. VECS' TRUSTED_ROOTS) */
 	char		*log_level;
 	bool		 syslog;
 	char		*domain;	/* vsphere.local */
