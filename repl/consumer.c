@@ -75,7 +75,8 @@ consumer_connect(const char *uri)
 	/* a partner over ldaps:// must prove who it is */
 	struct ldapc_opts o = {
 		.uri = uri, .bind_dn = cons.machine_dn, .password = cons.machine_pw,
-		.ca_file = srv->conf.tls_ca, .tls_demand = true, .net_timeout = 5,
+		.ca_file = srv->conf.tls_ca, .ca_dir = srv->conf.tls_ca_path,
+		.tls_demand = true, .net_timeout = 5,
 	};
 	char *msg = NULL;
 	LDAP *ld;
@@ -90,6 +91,8 @@ consumer_connect(const char *uri)
 	} else if (rc != LDAP_SUCCESS)
 		log_warn("replication: cannot bind to %s as %s: %s", uri,
 		    cons.machine_dn, ldap_err2string(rc));
+	if (rc != LDAP_SUCCESS)
+		stats_repl_error(uri, msg != NULL ? msg : ldap_err2string(rc));
 	free(msg);
 	if (rc != LDAP_SUCCESS)
 		return NULL;
@@ -272,6 +275,16 @@ consumer_backoff(struct agreement *a, int *backoff, unsigned int *seed)
 	consumer_sleep(a, *backoff * (0.5 + (double)rand_r(seed) / RAND_MAX));
 }
 
+/* The supplier's USNs above the new mark, as the page tells them. */
+static uint64_t
+consumer_backlog(const struct page *p)
+{
+	unsigned long long top = strtoull(p->top, NULL, 10);
+	unsigned long long hwm = strtoull(p->hwm, NULL, 10);
+
+	return top > hwm ? top - hwm : 0;
+}
+
 void *
 consumer_main(void *arg)
 {
@@ -306,9 +319,11 @@ consumer_main(void *arg)
 			continue;
 		}
 		if (rc != LDAP_SUCCESS || srv->state == STATE_STANDALONE) {
-			if (rc != LDAP_SUCCESS)
+			if (rc != LDAP_SUCCESS) {
 				log_warn("replication from %s failed: %s", a->uri,
 				    ldap_err2string(rc));
+				stats_repl_error(a->uri, ldap_err2string(rc));
+			}
 			page_free(&p);
 			ldap_unbind_ext_s(ld, NULL, NULL);
 			ld = NULL;
@@ -335,13 +350,11 @@ consumer_main(void *arg)
 		/* A page need not reach the disk before the next pull: lost in
 		 * a crash, it is lost with the mark that covers it, and pulled
 		 * again. The log flusher writes it soon after. */
-		be_defer_durability(true);
-		rc = write_txn(page_txn, &p, &d);
-		be_defer_durability(false);
-		if (be_take_unflushed())
+		if ((rc = write_txn_nosync(page_txn, &p, &d)) == LDAP_SUCCESS)
 			durable_send(NULL, NULL, 0, 0);
 		if (rc != LDAP_SUCCESS) {
 			log_error("replication from %s: cannot store page: %s", a->uri, d.text);
+			stats_repl_error(a->uri, d.text);
 			page_free(&p);
 			consumer_backoff(a, &backoff, &seed);
 			wait_ms = 0;
@@ -349,10 +362,12 @@ consumer_main(void *arg)
 		}
 		if (p.n > 0)
 			consumer_progress(a, &p);
+		stats_repl_success(a->uri, p.n, consumer_backlog(&p));
 		wait_ms = p.more || p.utdv == NULL ? 0 : srv->conf.repl_interval * 1000;
 		page_free(&p);
 	}
 	if (ld != NULL)
 		ldap_unbind_ext_s(ld, NULL, NULL);
+	stats_repl_forget(a->uri);
 	return NULL;
 }

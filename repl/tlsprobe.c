@@ -53,7 +53,8 @@ void
 repl_tls_why(const char *uri, char *why, size_t len)
 {
 	LDAPURLDesc *lud = NULL;
-	const char *ca = srv->conf.tls_ca;
+	const char *ca = srv->conf.tls_ca, *dir = srv->conf.tls_ca_path;
+	const char *trust = ca != NULL ? ca : dir;
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	long vr;
@@ -67,9 +68,9 @@ repl_tls_why(const char *uri, char *why, size_t len)
 		goto out;
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
-	    (ca != NULL ? SSL_CTX_load_verify_locations(ctx, ca, NULL) :
+	    (trust != NULL ? SSL_CTX_load_verify_locations(ctx, ca, dir) :
 	    SSL_CTX_set_default_verify_paths(ctx)) != 1 || (ssl = SSL_new(ctx)) == NULL) {
-		snprintf(why, len, "cannot set up TLS with CA file %s", ca ? ca : "(system)");
+		snprintf(why, len, "cannot set up TLS with CA %s", trust ? trust : "(system)");
 		goto out;
 	}
 	SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
@@ -83,7 +84,7 @@ repl_tls_why(const char *uri, char *why, size_t len)
 		    "been restarting");
 	else if ((vr = SSL_get_verify_result(ssl)) != X509_V_OK)
 		snprintf(why, len, "TLS: the partner's certificate does not verify against "
-		    "%s: %s", ca != NULL ? ca : "the system CAs",
+		    "%s: %s", trust != NULL ? trust : "the system CAs",
 		    X509_verify_cert_error_string(vr));
 	else {
 		const char *r = ERR_reason_error_string(ERR_peek_last_error());

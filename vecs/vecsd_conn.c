@@ -4,7 +4,8 @@
  * same connection. A frame longer than max_message, or a body that does
  * not decode, gets an error answer and the connection is closed; a client
  * silent for idle_timeout seconds in the middle of a frame or between
- * frames is dropped. The only file that writes to sockets.
+ * frames is dropped. The listener and its peer credentials come from
+ * common/xport.c; this is the only file of vecsd that writes to sockets.
  */
 #include <sys/queue.h>
 
@@ -16,12 +17,13 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "xport.h"
 #include "vecs/vecsd.h"
-#include "vecs/vecsd_xport_tmp.h"
 
 struct vecsd_conn {
 	TAILQ_ENTRY(vecsd_conn)	 next;
 	struct bufferevent	*bev;
+	const struct xport	*xport;
 	struct vecsd_caller	 caller;
 	uint64_t		 id, ops;
 	bool			 closing;	/* freed once its answer is out */
@@ -71,12 +73,12 @@ vecsd_conn_close_all(void)
 static void
 vecsd_conn_send(struct vecsd_conn *c, struct vecs_buf *b)
 {
-	if (vecs_buf_finish(b, UINT32_MAX) != 0 ||
-	    bufferevent_write(c->bev, b->p, b->len) != 0) {
+	if (vecs_buf_finish(b, UINT32_MAX) != 0) {
 		log_error("conn=%llu cannot send an answer (out of memory)",
 		    (unsigned long long)c->id);
 		c->closing = true;
-	}
+	} else
+		xport_write(c->xport, c->bev, b->p, b->len);
 	vecs_buf_free(b);
 }
 
@@ -184,6 +186,7 @@ vecsd_conn_accept(struct bufferevent *bev, const struct xport *t,
 		return;
 	}
 	c->bev = bev;
+	c->xport = t;
 	c->id = ++vecsd_conn_next_id;
 	/* who the kernel says is at the other end: nothing else decides */
 	c->caller.uid = peer->uid;
@@ -195,12 +198,14 @@ vecsd_conn_accept(struct bufferevent *bev, const struct xport *t,
 	bufferevent_setcb(bev, vecsd_conn_read, vecsd_conn_written, vecsd_conn_event, c);
 	if (vecsd_conn_idle > 0)
 		bufferevent_set_timeouts(bev, &idle, &idle);
-	if (!peer->local) {
+	if (!peer->local)
 		vecsd_conn_refuse(c, VECS_ERR_ACCESS_DENIED, "not a local client");
-		return;
-	}
-	if (vecsd_conn_n > (size_t)vecsd_conn_max) {
+	else if (vecsd_conn_n > (size_t)vecsd_conn_max)
 		vecsd_conn_refuse(c, VECS_ERR_BUSY, "too many clients");
+	if (c->closing) {
+		/* an answer written straight to the socket leaves nothing to wait for */
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			vecsd_conn_free(c);
 		return;
 	}
 	bufferevent_enable(bev, EV_READ | EV_WRITE);

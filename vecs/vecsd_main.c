@@ -16,10 +16,11 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "log.h"
+#include "xport.h"
 #include "vecs/vecsd.h"
-#include "vecs/vecsd_xport_tmp.h"
 
 static struct vecsd_conf conf;
 static struct event_base *base;
@@ -130,6 +131,8 @@ vecsd_main_serve(struct vecsd_db *db)
 		log_error("cannot create the default stores: %s", vecs_err_name(rc));
 		return 1;
 	}
+	/* xport's bufferevents are thread-safe ones */
+	evthread_use_pthreads();
 	if ((base = event_base_new()) == NULL)
 		return 1;
 	vecsd_conn_init(&ctx, conf.max_message, conf.idle_timeout, conf.max_clients);

@@ -485,24 +485,6 @@ be_consistent(struct be *be, int (*fn)(void *), void *arg)
 	return rc;
 }
 
-/* Per thread: commits leave the flush to a later be_flush. */
-static _Thread_local bool be_tl_defer, be_tl_unflushed;
-
-void
-be_defer_durability(bool on)
-{
-	be_tl_defer = on;
-}
-
-bool
-be_take_unflushed(void)
-{
-	bool was = be_tl_unflushed;
-
-	be_tl_unflushed = false;
-	return was;
-}
-
 int
 be_flush(struct be *be)
 {
@@ -513,8 +495,8 @@ be_flush(struct be *be)
 	return LDAP_SUCCESS;
 }
 
-int
-be_commit(struct be_txn *t)
+static int
+be_commit_run(struct be_txn *t, bool sync)
 {
 	struct be	*be = t->be;
 	uint64_t	 usn = t->usn;
@@ -534,18 +516,26 @@ be_commit(struct be_txn *t)
 	free(t);
 	if (err != 0)
 		return be_error(err, "commit");
-	if (!write || be->nosync)
+	if (!write || be->nosync || !sync)
 		return LDAP_SUCCESS;
-	if (be_tl_defer) {
-		be_tl_unflushed = true;
-		return LDAP_SUCCESS;
-	}
 	/*
 	 * Committing without sync releases the locks at once; the flush
 	 * then writes every commit record buffered so far, so writers that
 	 * commit together share one fsync.
 	 */
 	return be_flush(be);
+}
+
+int
+be_commit(struct be_txn *t)
+{
+	return be_commit_run(t, true);
+}
+
+int
+be_commit_nosync(struct be_txn *t)
+{
+	return be_commit_run(t, false);
 }
 
 void

@@ -34,6 +34,7 @@ static const struct conf_key conf_keys[] = {
 	K("tls_cert", CONF_STR, tls_cert, 0, 0),
 	K("tls_key", CONF_STR, tls_key, 0, 0),
 	K("tls_ca", CONF_STR, tls_ca, 0, 0),
+	K("tls_ca_path", CONF_STR, tls_ca_path, 0, 0),
 	K("log_level", CONF_STR, log_level, 0, 0),
 	K("syslog", CONF_BOOL, syslog, 0, 1),
 	K("domain", CONF_STR, domain, 0, 0),

@@ -2,8 +2,9 @@
  * conn.c: client connections: accepting (plain, LDAPS and the local
  * ldapi socket), framing whole LDAP messages out of the input, writing
  * responses with backpressure, StartTLS, idle and write timeouts and
- * closing. One path for TCP, TLS and Unix sockets: all are libevent
- * bufferevents.
+ * closing. The transports (TCP, TLS, the ldapi Unix socket) are
+ * common/xport.c's; every listener is one of them, and a connection only
+ * knows its transport through that interface.
  *
  * No thread ever waits for a client to read. A connection whose unread
  * output is over the bound stops being read (no new requests), and an
@@ -13,23 +14,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "server.h"
 #include "log.h"
+#include "xport.h"
 
 /* Over CONN_HIGH bytes unread, a connection's ops park and its input
  * waits, until it is back under CONN_LOW. */
@@ -40,15 +35,9 @@ static _Atomic int conn_nparked;
 
 static void	conn_read(struct bufferevent *, void *);
 
-enum conn_kind { CONN_LDAP, CONN_LDAPS, CONN_LDAPI };
-
-/* One listening socket; a Unix one remembers its file, to remove it. */
+/* Every listening socket, whatever its transport. */
 struct conn_listener {
-	struct evconnlistener	*l;
-	enum conn_kind		 kind;
-	char			*path;		/* ldapi only */
-	dev_t			 dev;
-	ino_t			 ino;
+	struct xport_listener	*xl;
 	struct conn_listener	*next;
 };
 
@@ -124,6 +113,8 @@ conn_close(struct conn *c)
 	if (bev == NULL)
 		return;
 	log_debug("conn=%llu closed", (unsigned long long)c->id);
+	if (c->counted)
+		stats_conn_close();
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_free(bev);
 	conn_unref(c);
@@ -163,22 +154,6 @@ conn_new(void)
 	return c;
 }
 
-static struct bufferevent *
-conn_bev_new(struct conn *c, evutil_socket_t fd, bool ldaps)
-{
-	int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_THREADSAFE |
-	    BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS;
-	SSL *ssl;
-
-	if (!ldaps)
-		return bufferevent_socket_new(srv->base, fd, opts);
-	if ((ssl = SSL_new(srv->tls)) == NULL)
-		return NULL;
-	c->tls = true;
-	return bufferevent_openssl_socket_new(srv->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, opts);
-}
-
 static void
 conn_setup(struct conn *c)
 {
@@ -193,79 +168,34 @@ conn_setup(struct conn *c)
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-/* "address:port" of a TCP client. */
+/* A new connection from a listener (loop thread). */
 static void
-conn_peer_inet(struct conn *c, const struct sockaddr *sa)
+conn_accept(struct bufferevent *bev, const struct xport *t,
+    const struct xport_peer *peer, void *arg)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-		snprintf(c->peer, sizeof(c->peer), "%s:%u", a, ntohs(sin->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
-		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", a, ntohs(sin6->sin6_port));
-	}
-}
-
-/* The local client's credentials, as the kernel saw them at connect: a
- * client cannot change them afterwards. The peer reads "ldapi/uid=U:pid=P"
- * (lockout counts per "ldapi/uid=U", the part before the colon). */
-static int
-conn_peer_cred(struct conn *c, evutil_socket_t fd)
-{
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
-	    len != sizeof(cr))
-		return -1;
-	c->ldapi = true;
-	c->peer_uid = cr.uid;
-	c->peer_gid = cr.gid;
-	snprintf(c->peer, sizeof(c->peer), "ldapi/uid=%lu:pid=%ld",
-	    (unsigned long)cr.uid, (long)cr.pid);
-	return 0;
-}
-
-static void
-conn_accept(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	struct conn_listener *cl = arg;
-	static const char *const kinds[] = { "", " (LDAPS)", " (ldapi)" };
 	struct conn *c;
-	int one = 1;
 
-	if (srv->stopping) {
-		evutil_closesocket(fd);
+	(void)arg;
+	if (srv->stopping || (c = conn_new()) == NULL) {
+		bufferevent_free(bev);
 		return;
 	}
-	if (cl->kind != CONN_LDAPI)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((c = conn_new()) == NULL) {
-		evutil_closesocket(fd);
-		return;
-	}
-	if (cl->kind != CONN_LDAPI)
-		conn_peer_inet(c, sa);
-	else if (conn_peer_cred(c, fd) != 0) {
-		log_error("conn=%llu no peer credentials on %s: %s",
-		    (unsigned long long)c->id, cl->path, strerror(errno));
-		evutil_closesocket(fd);
-		conn_unref(c);
-		return;
-	}
-	if ((c->bev = conn_bev_new(c, fd, cl->kind == CONN_LDAPS)) == NULL) {
-		log_error("conn=%llu cannot set up connection", (unsigned long long)c->id);
-		evutil_closesocket(fd);
-		conn_unref(c);
-		return;
-	}
+	c->bev = bev;
+	c->counted = true;
+	stats_conn_open();
+	c->xp = t;
+	c->tls = xport_is_tls(t);
+	if (peer->local) {
+		/* lockout counts per "ldapi/uid=U", the part before the colon */
+		c->ldapi = true;
+		c->peer_uid = peer->uid;
+		c->peer_gid = peer->gid;
+		snprintf(c->peer, sizeof(c->peer), "ldapi/%s", peer->name);
+	} else
+		snprintf(c->peer, sizeof(c->peer), "%s", peer->name);
 	log_info("conn=%llu fd=%d ACCEPT from %s%s", (unsigned long long)c->id,
-	    (int)fd, c->peer, kinds[cl->kind]);
+	    (int)bufferevent_getfd(bev), c->peer, peer->local ? " (ldapi)" :
+	    c->tls ? " (LDAPS)" : "");
 	conn_setup(c);
 }
 
@@ -355,6 +285,7 @@ conn_read(struct bufferevent *bev, void *arg)
 			break;
 		}
 		conn_take(in, pdu, total);
+		stats_bytes_in((size_t)total);
 		op_dispatch(c, pdu, total);
 	}
 	conn_unref(c);
@@ -427,34 +358,6 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		conn_close(c);
 }
 
-/*
- * Queues msg. On a plain connection with nothing queued the worker writes
- * to the socket itself (what does not fit is queued), so a short answer
- * costs no wake-up of the loop thread; the bufferevent lock keeps this
- * ordered with the loop's own writes.
- */
-static void
-conn_write_out(struct conn *c, const struct berval *msg)
-{
-	size_t off = 0;
-
-	if (c->tls) {
-		bufferevent_write(c->bev, msg->bv_val, msg->bv_len);
-		return;
-	}
-	bufferevent_lock(c->bev);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-		ssize_t n = send(bufferevent_getfd(c->bev), msg->bv_val, msg->bv_len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0)
-			off = (size_t)n;
-	}
-	/* a failed send leaves it to the loop, which reports the error */
-	if (off < msg->bv_len)
-		bufferevent_write(c->bev, msg->bv_val + off, msg->bv_len - off);
-	bufferevent_unlock(c->bev);
-}
-
 int
 conn_send(struct conn *c, const struct berval *msg)
 {
@@ -465,7 +368,8 @@ conn_send(struct conn *c, const struct berval *msg)
 		pthread_mutex_unlock(&c->lock);
 		return -1;
 	}
-	conn_write_out(c, msg);
+	xport_write(c->xp, c->bev, msg->bv_val, msg->bv_len);
+	stats_bytes_out(msg->bv_len);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > CONN_HIGH) {
 		rc = CONN_FULL;
 		/* no new requests until it reads: its answers would pile up */
@@ -509,11 +413,11 @@ conn_parked(void)
 void
 conn_disconnect(struct conn *c, int rc, const char *text)
 {
-	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+	BerElement *ber = result_ber(0, LDAP_RES_EXTENDED, rc, "", text);
 	struct berval bv;
 
-	if (ber != NULL && ber_printf(ber, "{it{essts}}", 0, LDAP_RES_EXTENDED,
-	    rc, "", text, LDAP_TAG_EXOP_RES_OID, LDAP_NOTICE_OF_DISCONNECTION) >= 0 &&
+	if (ber != NULL && ber_printf(ber, "tsN}N}", LDAP_TAG_EXOP_RES_OID,
+	    LDAP_NOTICE_OF_DISCONNECTION) >= 0 &&
 	    ber_flatten2(ber, &bv, 0) == 0) {
 		pthread_mutex_lock(&c->lock);
 		if (c->bev != NULL)
@@ -530,26 +434,20 @@ int
 conn_start_tls(struct conn *c)
 {
 	struct bufferevent *tlsbev;
-	SSL *ssl;
 
-	if ((ssl = SSL_new(srv->tls)) == NULL)
-		return -1;
 	pthread_mutex_lock(&c->lock);
 	if (c->bev == NULL) {
 		pthread_mutex_unlock(&c->lock);
-		SSL_free(ssl);
 		return -1;
 	}
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
-	tlsbev = bufferevent_openssl_filter_new(srv->base, c->bev, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_THREADSAFE | BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS);
-	if (tlsbev == NULL) {
+	if ((tlsbev = xport_starttls(srv->base, c->bev, srv->tls)) == NULL) {
 		bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
 		pthread_mutex_unlock(&c->lock);
 		return -1;
 	}
 	c->bev = tlsbev;
+	c->xp = &xport_tls;
 	c->tls = true;
 	pthread_mutex_unlock(&c->lock);
 	conn_setup(c);
@@ -577,177 +475,27 @@ conn_set_identity(struct conn *c, const char *ndn, bool admin)
 	pthread_mutex_unlock(&c->lock);
 }
 
-static void
-conn_listen_error(struct evconnlistener *l, void *arg)
-{
-	log_error("accept: %s", strerror(errno));
-}
-
-/* Keeps l (in cl) for shutdown. */
-static void
-conn_listener_add(struct evconnlistener *l, enum conn_kind kind,
-    struct conn_listener *cl)
-{
-	evconnlistener_set_error_cb(l, conn_listen_error);
-	cl->l = l;
-	cl->kind = kind;
-	cl->next = conn_listeners;
-	conn_listeners = cl;
-}
-
 int
-conn_listen(const char *addr, int port, bool ldaps)
+conn_listen(const struct xport *t, const char *where)
 {
-	struct sockaddr_storage ss;
-	int sslen = sizeof(ss);
-	char spec[300];
 	struct conn_listener *cl;
-	struct evconnlistener *l;
+	char err[512];
 
-	snprintf(spec, sizeof(spec), strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, port);
-	memset(&ss, 0, sizeof(ss));
-	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
-		log_error("invalid listen address %s", spec);
-		return -1;
-	}
 	if ((cl = calloc(1, sizeof(*cl))) == NULL)
 		return -1;
-	l = evconnlistener_new_bind(srv->base, conn_accept, cl,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
-	    (struct sockaddr *)&ss, sslen);
-	if (l == NULL) {
-		log_error("cannot listen on %s: %s", spec, strerror(errno));
+	/* the local socket is open to every user: what each may do
+	 * depends on its uid */
+	cl->xl = xport_listen(srv->base, t, where, 0666, srv->tls, conn_accept,
+	    NULL, err, sizeof(err));
+	if (cl->xl == NULL) {
+		log_error("%s", err);
 		free(cl);
 		return -1;
 	}
-	conn_listener_add(l, ldaps ? CONN_LDAPS : CONN_LDAP, cl);
-	log_info("listening on %s (%s)", spec, ldaps ? "LDAPS" : "LDAP");
-	return 0;
-}
-
-/* mkdir -p of path's directory (new ones 0755). */
-static int
-conn_mkdir_parent(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *p;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((p = strrchr(dir, '/')) == NULL || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/*
- * A socket file left at path by a process that died is removed; one that
- * a live server answers on, or a file that is not a socket, is kept and
- * refused. -1 with a log when path cannot be used.
- */
-static int
-conn_unix_clear(const struct sockaddr_un *sun)
-{
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(sun->sun_path, &st) != 0) {
-		if (errno == ENOENT)
-			return 0;
-		log_error("cannot listen on %s: %s", sun->sun_path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		log_error("cannot listen on %s: it exists and is not a socket",
-		    sun->sun_path);
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		log_error("cannot listen on %s: %s", sun->sun_path, strerror(errno));
-		return -1;
-	}
-	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ? 0 : errno;
-	close(fd);
-	if (rc != ECONNREFUSED) {
-		log_error("cannot listen on %s: %s", sun->sun_path, rc == 0 ?
-		    "another server answers on it" : strerror(rc));
-		return -1;
-	}
-	log_info("removing stale socket %s", sun->sun_path);
-	if (unlink(sun->sun_path) != 0 && errno != ENOENT) {
-		log_error("cannot remove %s: %s", sun->sun_path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* The bound, listening socket at sun (mode 0666: every local user may
- * connect; what each may do depends on its uid), or -1. */
-static int
-conn_unix_socket(const struct sockaddr_un *sun)
-{
-	int fd;
-
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (bind(fd, (const struct sockaddr *)sun, sizeof(*sun)) != 0 ||
-	    chmod(sun->sun_path, 0666) != 0 || listen(fd, 128) != 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
-int
-conn_listen_unix(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct conn_listener *cl;
-	struct evconnlistener *l;
-	struct stat st;
-	int fd;
-
-	if (path[0] != '/' || strlen(path) >= sizeof(sun.sun_path)) {
-		log_error("ldapi socket %s: needs an absolute path under %zu bytes",
-		    path, sizeof(sun.sun_path));
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if (conn_mkdir_parent(path) != 0) {
-		log_error("cannot create the directory of %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (conn_unix_clear(&sun) != 0)
-		return -1;
-	if ((fd = conn_unix_socket(&sun)) < 0) {
-		log_error("cannot listen on %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if ((cl = calloc(1, sizeof(*cl))) == NULL || (cl->path = strdup(path)) == NULL ||
-	    stat(path, &st) != 0 ||
-	    (l = evconnlistener_new(srv->base, conn_accept, cl,
-	    LEV_OPT_CLOSE_ON_FREE, -1, fd)) == NULL) {
-		log_error("cannot listen on %s: %s", path, strerror(errno));
-		if (cl != NULL)
-			free(cl->path);
-		free(cl);
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	cl->dev = st.st_dev;
-	cl->ino = st.st_ino;
-	conn_listener_add(l, CONN_LDAPI, cl);
-	log_info("listening on %s (ldapi)", path);
+	cl->next = conn_listeners;
+	conn_listeners = cl;
+	log_info("listening on %s (%s)", where, t == &xport_unix ? "ldapi" :
+	    xport_is_tls(t) ? "LDAPS" : "LDAP");
 	return 0;
 }
 
@@ -755,21 +503,7 @@ void
 conn_stop_listening(void)
 {
 	for (struct conn_listener *cl = conn_listeners; cl != NULL; cl = cl->next)
-		evconnlistener_disable(cl->l);
-}
-
-/* Removes the socket file, unless another server has put its own there. */
-static void
-conn_listener_free(struct conn_listener *cl)
-{
-	struct stat st;
-
-	evconnlistener_free(cl->l);
-	if (cl->path != NULL && stat(cl->path, &st) == 0 &&
-	    st.st_dev == cl->dev && st.st_ino == cl->ino)
-		unlink(cl->path);
-	free(cl->path);
-	free(cl);
+		xport_listener_disable(cl->xl);
 }
 
 /* After the event loop ended: close every connection and listener. */
@@ -781,7 +515,8 @@ conn_shutdown(void)
 
 	while ((cl = conn_listeners) != NULL) {
 		conn_listeners = cl->next;
-		conn_listener_free(cl);
+		xport_listener_free(cl->xl);
+		free(cl);
 	}
 	for (;;) {
 		pthread_mutex_lock(&conn_all_lock);

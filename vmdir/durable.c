@@ -37,11 +37,11 @@ static struct {
 static void
 durable_fail(struct durable_item *it)
 {
-	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+	BerElement *ber = result_ber(it->msgid, it->tag, LDAP_OTHER, "",
+	    "the change could not be made durable");
 	struct berval bv;
 
-	if (ber != NULL && ber_printf(ber, "{it{ess}}", it->msgid, it->tag, LDAP_OTHER, "",
-	    "the change could not be made durable") >= 0 && ber_flatten2(ber, &bv, 0) == 0)
+	if (ber != NULL && ber_printf(ber, "N}N}") >= 0 && ber_flatten2(ber, &bv, 0) == 0)
 		conn_send(it->conn, &bv);
 	ber_free(ber, 1);
 }

@@ -215,7 +215,8 @@ join_domain(const char *uri, const char *admin_pw, const char *myuri, struct dia
 	o.uri = uri;
 	o.anonymous = true;
 	o.ca_file = srv->conf.tls_ca;
-	o.tls_demand = srv->conf.tls_ca != NULL;
+	o.ca_dir = srv->conf.tls_ca_path;
+	o.tls_demand = srv->conf.tls_ca != NULL || srv->conf.tls_ca_path != NULL;
 	if ((rc = ldapc_connect(&o, &j.ld, &msg)) != LDAP_SUCCESS) {
 		diag_set(d, rc, "cannot reach %s: %s", uri, msg ? msg : ldap_err2string(rc));
 		free(msg);

@@ -28,7 +28,6 @@ struct lockout_rec {
 static pthread_mutex_t lockout_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct lockout_rec *lockout_tab[LOCKOUT_BUCKETS];
 static size_t lockout_n;
-static _Atomic uint64_t lockout_nfailures, lockout_nlocks;
 
 static time_t
 lockout_monotonic(void)
@@ -142,7 +141,7 @@ lockout_fail(const char *key, const struct policy *p)
 	time_t now = lockout_clock();
 	bool locked = false;
 
-	lockout_nfailures++;
+	stats_bind_failure();
 	if (key == NULL || p->max_failures <= 0)
 		return false;
 	pthread_mutex_lock(&lockout_mutex);
@@ -166,7 +165,7 @@ lockout_fail(const char *key, const struct policy *p)
 	if (n->locked == 0 && ++n->failures >= p->max_failures) {
 		n->locked = now;
 		locked = true;
-		lockout_nlocks++;
+		stats_lockout();
 	}
 	pthread_mutex_unlock(&lockout_mutex);
 	return locked;
@@ -200,9 +199,3 @@ lockout_forget(const char *ndn)
 	pthread_mutex_unlock(&lockout_mutex);
 }
 
-void
-lockout_counters(uint64_t *failures, uint64_t *locks)
-{
-	*failures = lockout_nfailures;
-	*locks = lockout_nlocks;
-}

@@ -23,6 +23,7 @@
 #include "server.h"
 #include "repl.h"
 #include "log.h"
+#include "xport.h"
 
 static struct server server;
 struct server *srv = &server;
@@ -299,12 +300,37 @@ main_listen_ldapi(void)
 	const char *path = srv->conf.ldapi_socket;
 
 	if (path == NULL) {
-		if (conn_listen_unix(LDAPI_DEFAULT) != 0)
+		if (conn_listen(&xport_unix, LDAPI_DEFAULT) != 0)
 			log_warn("no local socket: set ldapi_socket to a usable path "
 			    "(or to \"\" to silence this)");
 		return 0;
 	}
-	return path[0] == '\0' ? 0 : conn_listen_unix(path);
+	return path[0] == '\0' ? 0 : conn_listen(&xport_unix, path);
+}
+
+/* The LDAP and LDAPS ports on every address of the listen setting. */
+static int
+main_listen_inet(void)
+{
+	char *list, *addr, *save = NULL, where[300];
+	int rc = 0;
+
+	if ((list = strdup(srv->conf.listen)) == NULL)
+		return -1;
+	for (addr = strtok_r(list, ", \t", &save); addr != NULL && rc == 0;
+	    addr = strtok_r(NULL, ", \t", &save)) {
+		const char *fmt = strchr(addr, ':') != NULL ? "[%s]:%d" : "%s:%d";
+		if (srv->conf.port > 0) {
+			snprintf(where, sizeof(where), fmt, addr, srv->conf.port);
+			rc = conn_listen(&xport_tcp, where);
+		}
+		if (rc == 0 && srv->conf.ldaps_port > 0) {
+			snprintf(where, sizeof(where), fmt, addr, srv->conf.ldaps_port);
+			rc = conn_listen(&xport_tls, where);
+		}
+	}
+	free(list);
+	return rc;
 }
 
 static struct event *main_stop_timer;
@@ -469,10 +495,7 @@ main_serve(void)
 	evthread_use_pthreads();
 	if ((srv->base = event_base_new()) == NULL)
 		return 1;
-	if ((srv->conf.port > 0 && conn_listen(srv->conf.listen, srv->conf.port, false) != 0) ||
-	    (srv->conf.ldaps_port > 0 &&
-	    conn_listen(srv->conf.listen, srv->conf.ldaps_port, true) != 0) ||
-	    main_listen_ldapi() != 0)
+	if (main_listen_inet() != 0 || main_listen_ldapi() != 0)
 		return 1;
 	for (size_t i = 0; i < 4; i++) {
 		sev[i] = evsignal_new(srv->base, sigs[i], main_signal, NULL);

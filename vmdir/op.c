@@ -177,12 +177,6 @@ op_run(void *arg)
 	void (*fn)(struct op *) = op_handler(o->tag);
 	bool bind = o->tag == LDAP_REQ_BIND;
 
-	/* writes answer through the log flusher instead of waiting for
-	 * the disk here */
-	bool defer = o->tag == LDAP_REQ_ADD || o->tag == LDAP_REQ_MODIFY ||
-	    o->tag == LDAP_REQ_DELETE || o->tag == LDAP_REQ_MODDN ||
-	    o->tag == LDAP_REQ_EXTENDED;
-
 	if (o->cont != NULL) {
 		fn = o->cont;
 		o->cont = NULL;
@@ -191,12 +185,12 @@ op_run(void *arg)
 		log_info("conn=%llu op=%d ABANDONED before start",
 		    (unsigned long long)c->id, o->num);
 	else {
-		be_defer_durability(defer);
 		fn(o);
-		be_defer_durability(false);
 		/* a commit whose answer was not handed over: flush it here */
-		if (be_take_unflushed())
+		if (o->unflushed) {
+			o->unflushed = false;
 			be_flush(srv->be);
+		}
 	}
 	if (o->cont != NULL) {
 		conn_park(c, o);
@@ -359,6 +353,7 @@ op_dispatch(struct conn *c, void *pdu, size_t len)
 		op_free(o);
 		return;
 	}
+	stats_request(o->tag);
 	if (o->tag == LDAP_REQ_UNBIND) {
 		log_info("conn=%llu op=%d UNBIND", (unsigned long long)c->id, o->num);
 		op_free(o);

@@ -96,7 +96,7 @@ op_add(struct op *o)
 	else if ((a.e = entry_new(cdn, ndn)) == NULL)
 		diag_set(&d, LDAP_NO_MEMORY, "out of memory");
 	else if (add_attrs(o->ber, a.e, &d) == LDAP_SUCCESS)
-		write_txn(add_txn, &a, &d);
+		write_txn_op(o, add_txn, &a, &d);
 	result_send(o, LDAP_RES_ADD, &d);
 	entry_free(a.e);
 	free(cdn);

@@ -154,7 +154,7 @@ op_delete(struct op *o)
 	    strcmp(ndn, srv->lostfound_ndn) == 0)
 		diag_set(&d, LDAP_UNWILLING_TO_PERFORM, "'%s' is protected", cdn);
 	else
-		write_txn(delete_txn, ndn, &d);
+		write_txn_op(o, delete_txn, ndn, &d);
 	result_send(o, LDAP_RES_DELETE, &d);
 	free(cdn);
 	free(ndn);

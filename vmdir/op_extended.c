@@ -156,7 +156,7 @@ ext_passwd(struct op *o, struct berval *value)
 	p.oldpw = oldpw.bv_val != NULL ? &oldpw : NULL;
 	p.newpw.bv_val = hash;
 	p.newpw.bv_len = strlen(hash);
-	if (write_txn(passwd_txn, &p, &d) == LDAP_SUCCESS)
+	if (write_txn_op(o, passwd_txn, &p, &d) == LDAP_SUCCESS)
 		lockout_forget(ndn);
 	if (d.rc == LDAP_SUCCESS && clear != NULL) {
 		/* RFC 3062: the generated password goes back as genPasswd [0] */

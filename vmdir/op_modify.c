@@ -323,7 +323,7 @@ op_modify(struct op *o)
 	else if (write_check(o, ndn, &d) == LDAP_SUCCESS &&
 	    modify_parse(o->ber, &m, &d) == LDAP_SUCCESS) {
 		m.ndn = ndn;
-		if (write_txn(modify_txn, &m, &d) == LDAP_SUCCESS && modify_sets_password(&m))
+		if (write_txn_op(o, modify_txn, &m, &d) == LDAP_SUCCESS && modify_sets_password(&m))
 			lockout_forget(ndn);
 	}
 	result_send(o, LDAP_RES_MODIFY, &d);

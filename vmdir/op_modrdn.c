@@ -186,7 +186,7 @@ op_modrdn(struct op *o)
 		m.ndn = ndn;
 		m.newrdn = crdn;
 		m.newsup = nsup;
-		write_txn(modrdn_txn, &m, &d);
+		write_txn_op(o, modrdn_txn, &m, &d);
 	}
 	result_send(o, LDAP_RES_MODDN, &d);
 	free(cdn);

@@ -475,11 +475,54 @@ search_continue(struct op *o)
 	search_finish(s, rc, &d, next);
 }
 
-/* Root DSE and schema subentry: not in storage, readable anonymously. */
+/* cn=monitor and below (monitor.c): administrators only. */
+static void
+search_monitor(struct search *s, struct diag *d)
+{
+	struct entry **v;
+	size_t n;
+	int rc;
+
+	if (!s->op->admin) {
+		diag_set(d, LDAP_INSUFFICIENT_ACCESS,
+		    "cn=monitor is readable by administrators only");
+		return;
+	}
+	if ((rc = monitor_entries(s->base, s->scope, &v, &n)) != LDAP_SUCCESS) {
+		diag_set(d, rc, rc == LDAP_NO_SUCH_OBJECT ? "no such monitor entry" :
+		    "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		write_resolve(v[i]);
+		if (filter_eval(srv->schema, s->filter, v[i]) == FILTER_TRUE &&
+		    search_send(s, NULL, v[i], true) < 0)
+			break;
+	}
+	monitor_free(v, n);
+}
+
+/* True if ndn is cn=monitor or below it. */
+static bool
+search_is_monitor(const char *ndn)
+{
+	size_t n = strlen(ndn), k = strlen(MONITOR_NDN);
+
+	return strcmp(ndn, MONITOR_NDN) == 0 || (n > k + 1 &&
+	    ndn[n - k - 1] == ',' && strcmp(ndn + n - k, MONITOR_NDN) == 0);
+}
+
+/* Root DSE, schema subentry and monitor entries: not in storage; the
+ * first two readable anonymously. */
 static bool
 search_special(struct search *s, struct diag *d)
 {
 	struct entry *e;
+
+	if (search_is_monitor(s->base)) {
+		search_monitor(s, d);
+		return true;
+	}
 
 	if (s->base[0] == '\0' && s->scope == LDAP_SCOPE_BASE)
 		e = rootdse_entry(s->op->admin);

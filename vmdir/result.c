@@ -42,7 +42,8 @@ result_out(struct op *o, const struct berval *msg, bool last)
 
 	/* a write committed without waiting for the disk: the flusher
 	 * answers once it is there */
-	if (last && be_take_unflushed()) {
+	if (last && o->unflushed) {
+		o->unflushed = false;
 		if (o->out.bv_len == 0)
 			return durable_send(o->conn, msg, o->msgid, result_tag(o->tag));
 		if ((rc = conn_send(o->conn, &o->out)) >= 0)
@@ -84,6 +85,9 @@ result_flush(struct op *o, BerElement *ber, const struct diag *d)
 {
 	struct berval bv;
 
+	/* counted before the client can see it: a reader that follows the
+	 * answer finds it counted */
+	stats_result(d->rc);
 	if (ber_flatten2(ber, &bv, 0) == 0) {
 		result_out(o, &bv, true);
 		/* a password modify answer may carry a generated password */
@@ -95,21 +99,27 @@ result_flush(struct op *o, BerElement *ber, const struct diag *d)
 	    o->num, d->rc, d->text[0] ? " text=" : "", d->text);
 }
 
-/* Opens the message and writes the LDAPResult fields; the caller adds
- * its own trailing fields and closes with "N}" + controls + "N}". */
-static BerElement *
-result_begin(struct op *o, ber_tag_t tag, const struct diag *d)
+BerElement *
+result_ber(ber_int_t msgid, ber_tag_t tag, int rc, const char *matched,
+    const char *text)
 {
 	BerElement *ber = ber_alloc_t(LBER_USE_DER);
 
 	if (ber == NULL)
 		return NULL;
-	if (ber_printf(ber, "{it{ess", o->msgid, tag, d->rc,
-	    d->rc == LDAP_NO_SUCH_OBJECT ? d->matched : "", d->text) < 0) {
+	if (ber_printf(ber, "{it{ess", msgid, tag, rc, matched, text) < 0) {
 		ber_free(ber, 1);
 		return NULL;
 	}
 	return ber;
+}
+
+/* RFC 4511 4.1.9: matchedDN only with noSuchObject (and its kin). */
+static BerElement *
+result_begin(struct op *o, ber_tag_t tag, const struct diag *d)
+{
+	return result_ber(o->msgid, tag, d->rc,
+	    d->rc == LDAP_NO_SUCH_OBJECT ? d->matched : "", d->text);
 }
 
 void
@@ -216,6 +226,7 @@ result_entry(struct op *o, const struct entry *e, bool types_only)
 	}
 	if (ber_printf(ber, "N}N}N}") < 0 || ber_flatten2(ber, &bv, 0) != 0)
 		goto done;
+	stats_entry_sent();
 	rc = result_out(o, &bv, false);
 done:
 	ber_free(ber, 1);

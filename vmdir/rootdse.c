@@ -13,14 +13,14 @@
 static int
 rootdse_counters(struct entry *e)
 {
-	uint64_t failures, locks;
+	struct stats s;
 	char v[24];
 	int rc = 0;
 
-	lockout_counters(&failures, &locks);
-	snprintf(v, sizeof(v), "%llu", (unsigned long long)failures);
+	stats_snapshot(&s);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)s.bind_failures);
 	rc |= entry_add_str(e, "vmwBindFailures", v);
-	snprintf(v, sizeof(v), "%llu", (unsigned long long)locks);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)s.lockouts);
 	rc |= entry_add_str(e, "vmwAccountLockouts", v);
 	return rc;
 }

@@ -19,7 +19,8 @@ struct bufferevent;
 /* conf.c */
 
 struct conf {
-	char		*listen;	/* address, default 127.0.0.1 */
+	char		*listen;	/* addresses (comma or space separated),
+					 * default 127.0.0.1 */
 	char		*ldapi_socket;	/* NULL: LDAPI_DEFAULT; "": none */
 	int		 port;		/* LDAP, default 389; 0 disables */
 	int		 ldaps_port;	/* LDAPS, 0 disables */
@@ -30,6 +31,8 @@ struct conf {
 	char		*tls_key;
 	char		*tls_ca;	/* CA file that partners' certificates
 					 * must chain to (ldaps:// agreements) */
+	char		*tls_ca_path;	/* the same as an OpenSSL hashed
+					 * directory (e.g. VECS' TRUSTED_ROOTS) */
 	char		*log_level;
 	bool		 syslog;
 	char		*domain;	/* vsphere.local */
@@ -104,13 +107,15 @@ struct conn {
 	int			 nops;		/* operations in flight */
 	int			 opseq;		/* operation counter for logs */
 	bool			 closing;
+	const struct xport	*xp;		/* its transport */
+	bool			 counted;	/* in the open connections */
 	bool			 tls;
 	bool			 ldapi;		/* on the local socket */
 	uid_t			 peer_uid;	/* its client, at accept (ldapi) */
 	gid_t			 peer_gid;
 	char			*bind_ndn;	/* NULL: anonymous */
 	bool			 admin;
-	char			 peer[64];
+	char			 peer[80];	/* "ldapi/" + the xport peer name */
 	struct op		*ops;		/* in flight, for abandon */
 	bool			 binding;	/* a bind is in progress */
 	struct op		*held;		/* arrived during it */
@@ -119,11 +124,12 @@ struct conn {
 	struct conn		*all_next;	/* every connection */
 };
 
-int	conn_listen(const char *addr, int port, bool ldaps);
-/* Listens on the Unix socket path (ldapi, mode 0666), creating its
- * directory; replaces a stale socket file, refuses one a live server
- * answers on. The file is removed by conn_shutdown. 0 or -1 with a log. */
-int	conn_listen_unix(const char *path);
+struct xport;
+/* Listens on where with transport t (common/xport.h: "HOST:PORT" for
+ * xport_tcp and xport_tls, a path for xport_unix, mode 0666); any number
+ * of listeners. The socket file of a Unix one is removed by conn_shutdown.
+ * 0 or -1 with a log. */
+int	conn_listen(const struct xport *t, const char *where);
 /* Stops accepting; conn_shutdown closes everything (loop thread, after
  * the loop ended). */
 void	conn_stop_listening(void);
@@ -185,6 +191,8 @@ struct op {
 	void		(*cont)(struct op *);
 	void		*cont_arg;
 	struct op	*parked_next;	/* conn->parked list */
+	bool		 unflushed;	/* committed a change not yet on disk:
+					 * its answer waits for the flush */
 };
 
 /* Decodes one framed message and runs it; takes ownership of pdu. */
@@ -206,6 +214,12 @@ void	delete_purge(void *unused);
 
 /* result.c: encoding of responses (only this file and conn.c write) */
 
+/* The one LDAPResult encoder: an LDAPMessage opened with messageID, the
+ * response tag and the LDAPResult fields. The caller appends the
+ * response's own fields and closes with "N}" (+ controls) "N}". Caller
+ * frees (ber_free(ber, 1)); NULL without memory. */
+BerElement *result_ber(ber_int_t msgid, ber_tag_t tag, int rc,
+	    const char *matched, const char *text);
 /* LDAPResult with tag (e.g. LDAP_RES_SEARCH_RESULT). */
 void	result_send(struct op *o, ber_tag_t tag, const struct diag *d);
 /* Convenience: result_send with rc and a message. */
@@ -310,8 +324,6 @@ void	lockout_clear(const char *key);
 /* Forgets every record of the account ndn, whatever the source (its
  * password was changed). */
 void	lockout_forget(const char *ndn);
-/* Failed binds and locks since start. */
-void	lockout_counters(uint64_t *failures, uint64_t *locks);
 /* Replaces the clock (seconds, monotonic) for tests; NULL restores it. */
 void	lockout_set_clock(time_t (*fn)(void));
 
@@ -370,9 +382,19 @@ int	write_user_attr(const char *name, const struct at_def **at,
 /* Checks a new clear-text password (malloc'd) against the policy and
  * replaces it by its hash. The clear text is wiped whatever the result. */
 int	write_password(struct berval *v, struct diag *d);
-/* Runs fn in a write transaction, again on deadlock. */
+/* Runs fn in a write transaction, again on deadlock; on LDAP_SUCCESS the
+ * change is durable. */
 int	write_txn(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
 	    struct diag *d);
+/* Same, without waiting for the disk (be_commit_nosync): on LDAP_SUCCESS
+ * the caller hands its answer to durable_send, or asks it to flush. */
+int	write_txn_nosync(int (*fn)(struct be_txn *, void *, struct diag *),
+	    void *arg, struct diag *d);
+/* write_txn_nosync for a client's operation: on LDAP_SUCCESS sets
+ * o->unflushed, and the op's result then leaves through the log flusher
+ * (result.c), or op.c flushes if no result was sent. */
+int	write_txn_op(struct op *o, int (*fn)(struct be_txn *, void *,
+	    struct diag *), void *arg, struct diag *d);
 
 /* Trellis' own protocol elements. */
 #define OID_TRELLIS_ADMIN	"1.3.6.1.4.1.6876.40.10.4.1"	/* extended op */
@@ -394,6 +416,72 @@ void	repl_stop(void);
 int	repl_apply_entry(struct be_txn *t, struct entry *in, struct diag *d);
 /* True if ndn may pull changes (administrators and machine accounts). */
 bool	repl_may_pull(const struct op *o);
+
+/* stats.c: every counter of the node (since start), in one place */
+
+enum stats_op {
+	STATS_BIND, STATS_UNBIND, STATS_SEARCH, STATS_MODIFY, STATS_ADD,
+	STATS_DELETE, STATS_MODRDN, STATS_COMPARE, STATS_ABANDON, STATS_EXTENDED,
+	STATS_OP_MAX
+};
+
+struct stats {
+	uint64_t	 ops[STATS_OP_MAX];	/* requests received */
+	uint64_t	 results[128];		/* results sent, by code */
+	uint64_t	 conns;			/* open now */
+	uint64_t	 conns_total;		/* accepted */
+	uint64_t	 bytes_in, bytes_out;	/* LDAP messages */
+	uint64_t	 entries_out;		/* search entries sent */
+	uint64_t	 bind_failures, lockouts;
+};
+
+/* One replication agreement, by its supplier's URI. */
+struct stats_repl {
+	char			 uri[512];
+	time_t			 last_success;	/* 0: never */
+	time_t			 last_error;	/* 0: never */
+	char			 error[256];	/* the last error's text */
+	uint64_t		 backlog;	/* supplier USNs not processed yet */
+	uint64_t		 pulls;		/* successful pulls */
+	uint64_t		 applied;	/* entries applied */
+	uint64_t		 failures;	/* failed cycles */
+	struct stats_repl	*next;
+};
+
+/* "search", "modrdn", ... */
+const char *stats_op_name(enum stats_op op);
+/* A request of this protocol tag arrived (other tags are not counted). */
+void	stats_request(ber_tag_t tag);
+/* A response carrying an LDAPResult with code rc was sent. */
+void	stats_result(int rc);
+void	stats_conn_open(void);
+void	stats_conn_close(void);
+void	stats_bytes_in(size_t n);
+void	stats_bytes_out(size_t n);
+void	stats_entry_sent(void);
+void	stats_bind_failure(void);
+void	stats_lockout(void);
+/* A consistent-enough copy of the counters (each read atomically). */
+void	stats_snapshot(struct stats *s);
+/* An agreement's cycle succeeded: applied entries, backlog left. */
+void	stats_repl_success(const char *uri, size_t applied, uint64_t backlog);
+/* An agreement's cycle failed with text. */
+void	stats_repl_error(const char *uri, const char *text);
+/* The agreement is gone. */
+void	stats_repl_forget(const char *uri);
+/* Copies of every agreement's record: *out caller-frees (an array of *n,
+ * next pointers NULL). 0 or -1 without memory. */
+int	stats_repl_snapshot(struct stats_repl **out, size_t *n);
+
+/* monitor.c: the cn=monitor entries, built from stats.c on each read */
+
+#define MONITOR_NDN	"cn=monitor"
+/* The entries under (and including) cn=monitor that a search of base
+ * ndn with scope sees: *out caller-frees with monitor_free. LDAP code
+ * (noSuchObject for a base that is not there). */
+int	monitor_entries(const char *ndn, int scope, struct entry ***out,
+	    size_t *n);
+void	monitor_free(struct entry **v, size_t n);
 
 /* state.c */
 

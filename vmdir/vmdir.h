@@ -346,15 +346,13 @@ void		 be_close(struct be *be);
 int		 be_begin(struct be *be, bool write, struct be_txn **out);
 /* On LDAP_SUCCESS the transaction is durable (unless nosync): commit is
  * grouped: locks are released at commit and the log is flushed before
- * return, so concurrent writers share one fsync. A thread that deferred
- * durability (be_defer_durability) gets its commits back before the
- * flush: it must hand its answer to whoever flushes (be_flush) first. */
+ * return, so concurrent writers share one fsync. */
 int		 be_commit(struct be_txn *t);
+/* Commits without flushing the log: the change is visible but not yet
+ * durable. The caller makes it durable (be_flush, or hands its answer to
+ * durable_send) before anyone outside learns of it. */
+int		 be_commit_nosync(struct be_txn *t);
 void		 be_abort(struct be_txn *t);	/* accepts NULL */
-/* This thread's commits skip the log flush (on) or flush again (off). */
-void		 be_defer_durability(bool on);
-/* Whether this thread committed without a flush since it last asked. */
-bool		 be_take_unflushed(void);
 /* Makes every commit so far durable; LDAP code. */
 int		 be_flush(struct be *be);
 

@@ -441,9 +441,9 @@ write_add(struct be_txn *t, struct entry *e, const char *who, struct diag *d)
 	return rc;
 }
 
-int
-write_txn(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
-    struct diag *d)
+static int
+write_txn_run(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
+    struct diag *d, bool sync)
 {
 	struct be_txn *t;
 	int rc = LDAP_BUSY;
@@ -461,7 +461,7 @@ write_txn(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
 				diag_set(d, rc, "%s", ldap_err2string(rc));
 			return d->rc;
 		}
-		rc = be_commit(t);
+		rc = sync ? be_commit(t) : be_commit_nosync(t);
 		if (rc == LDAP_SUCCESS) {
 			repl_notify();
 			return diag_set(d, LDAP_SUCCESS, "%s", "");
@@ -470,6 +470,31 @@ write_txn(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
 			return diag_set(d, rc, "cannot commit the change");
 	}
 	return diag_set(d, LDAP_BUSY, "too much contention, try again");
+}
+
+int
+write_txn(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
+    struct diag *d)
+{
+	return write_txn_run(fn, arg, d, true);
+}
+
+int
+write_txn_nosync(int (*fn)(struct be_txn *, void *, struct diag *), void *arg,
+    struct diag *d)
+{
+	return write_txn_run(fn, arg, d, false);
+}
+
+int
+write_txn_op(struct op *o, int (*fn)(struct be_txn *, void *, struct diag *),
+    void *arg, struct diag *d)
+{
+	int rc = write_txn_run(fn, arg, d, false);
+
+	if (rc == LDAP_SUCCESS)
+		o->unflushed = true;
+	return rc;
 }
 
 int

@@ -6,7 +6,10 @@
 # unit with its hardening, the sysusers.d file and the man pages (which
 # render without warnings and name every option). Then the installed
 # vmdird initialises and serves two nodes, and the runbook lines run
-# against them with the installed tools. `make uninstall` removes it all.
+# against them with the installed tools; then verbatim, as root without
+# flags or environment, against a node in its own network and mount
+# namespaces listening on localhost:389 and /run/trellis/vmdird.sock.
+# `make uninstall` removes it all.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -250,6 +253,61 @@ R env VECS_SOCKET="$T_DIR/vs/vecsd.sock" "$D$bindir/vecs-cli" store list
 is "$RC:$(wc -l <<<"$OUT")" "0:8" "the installed vecs-cli lists the installed vecsd's default stores"
 node_stop vs
 ok "the installed vecsd removes its socket at SIGTERM" test ! -e "$T_DIR/vs/vecsd.sock"
+
+# --- the runbook lines verbatim, on a node laid out as installed ---------------
+# A private network and mount namespace: the installed vmdird listens on
+# localhost:389 and on its default socket /run/trellis/vmdird.sock (a tmpfs
+# over /run/trellis, so the host's is untouched); its partner on another
+# port. Then, as root with no flags and no environment, exactly what the
+# runbooks type.
+if [ "$(id -u)" = 0 ] && unshare --net --mount true 2>/dev/null; then
+	NS=$T_DIR/ns
+	mkdir -p "$NS"
+	cat >"$NS/run.sh" <<EOF
+set -u
+ip link set lo up
+mkdir -p /run/trellis && mount -t tmpfs -o mode=0755 tmpfs /run/trellis || exit 10
+"$VMDIRD" --init -f "$CONF" -d "$NS/n1" --schema-dir "$SCHEMA_DIR" --node n1 \
+    --password '$ADMIN_PW' >"$NS/init.log" 2>&1 || exit 11
+"$VMDIRD" -f "$CONF" -d "$NS/n1" -p 389 --schema-dir "$SCHEMA_DIR" \
+    --pid-file "$NS/n1.pid" >"$NS/n1.log" 2>&1 &
+for i in \$(seq 1 200); do [ -S /run/trellis/vmdird.sock ] && break; sleep 0.05; done
+"$VMDIRD" --join ldap://127.0.0.1:389 -d "$NS/n2" --schema-dir "$SCHEMA_DIR" \
+    --node n2 -p 3890 --password '$ADMIN_PW' >"$NS/join.log" 2>&1 || exit 12
+"$VMDIRD" -f "$CONF" -d "$NS/n2" -p 3890 --schema-dir "$SCHEMA_DIR" \
+    -o ldapi_socket=/run/trellis/n2.sock --pid-file "$NS/n2.pid" >"$NS/n2.log" 2>&1 &
+export PATH="$D$bindir:\$PATH"
+for i in \$(seq 1 150); do
+	env -i PATH="\$PATH" vdcrepadmin -f showpartnerstatus -h localhost -u administrator \
+	    -w '$ADMIN_PW' 2>&1 | grep -q '^Partner is 0 changes behind\.\$' && break
+	sleep 0.2
+done
+ls -l /run/trellis/vmdird.sock >"$NS/sock.txt" 2>&1
+env -i PATH="\$PATH" bash -c 'echo 6 | vdcadmintool' >"$NS/state.out" 2>&1
+echo "rc=\$?" >>"$NS/state.out"
+env -i PATH="\$PATH" vdcrepadmin -f showpartnerstatus -h localhost -u administrator \
+    -w '$ADMIN_PW' >"$NS/partner.out" 2>&1
+echo "rc=\$?" >>"$NS/partner.out"
+kill \$(cat "$NS/n1.pid") \$(cat "$NS/n2.pid")
+wait
+EOF
+	R timeout 120 unshare --net --mount --propagation private bash "$NS/run.sh"
+	is "$RC" 0 "a node as installed, in its own namespaces, on localhost:389 and /run/trellis"
+	[ "$RC" = 0 ] || tail -n 5 "$NS"/*.log 2>&1 | sed 's/^/#   /'
+	like "$(cat "$NS/sock.txt")" '^srw-rw-rw- .* /run/trellis/vmdird\.sock$' \
+	    "its socket is /run/trellis/vmdird.sock, mode 0666"
+	is "$(grep -e 'VmDir State' -e '^rc=' "$NS/state.out")" " VmDir State is - Normal
+rc=0" "verbatim: echo 6 | vdcadmintool prints ' VmDir State is - Normal', no password, no environment"
+	OUT=$(cat "$NS/partner.out")
+	like "$OUT" '^rc=0$' "verbatim: vdcrepadmin -f showpartnerstatus -h localhost -u administrator -w ... exits 0"
+	like "$OUT" '^Partner: 127\.0\.0\.1:3890$' "... Partner: (node 2)"
+	like "$OUT" '^Host available:   Yes$' "... Host available:   Yes"
+	like "$OUT" '^Partner is 0 changes behind\.$' "... Partner is 0 changes behind."
+	ok "the host's /run/trellis was not touched" test ! -e /run/trellis/n2.sock
+else
+	T_N=$((T_N + 1))
+	echo "ok $T_N # SKIP the runbook lines verbatim need root and unshare (network and mount namespaces)"
+fi
 
 # --- uninstall
 R mk uninstall DESTDIR="$D"

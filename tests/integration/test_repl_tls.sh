@@ -321,6 +321,25 @@ like "$out" "^Partner is [1-9][0-9]* changes behind\.\$" \
 ok "A still running" alive A
 ok "B still running" alive B
 
+# --- B trusts a hashed directory (tls_ca_path) that lacks the CA, then gets it
+ok "stop B" node_stop B
+CADIR=$T_DIR/cadir
+mkdir -p "$CADIR"
+# shellcheck disable=SC2046
+ok "restart B with tls_ca_path = an empty hashed directory" \
+    node_start B $(tls_flags B B other | sed 's/ -o tls_ca=.*//') -o "tls_ca_path=$CADIR"
+ok "write on A" add_users A cadir 1
+nw=$(log_lines B)
+long_wait_ok "B tried A after the write and failed" \
+    log_has_after B "$nw" "$(refused A)"
+ok "the write on A did not reach B" no_dn B "cn=cadir1,$U"
+# the CA arrives in the directory as OpenSSL names it: no restart
+cp "$P/ca.pem" "$CADIR/$(openssl x509 -noout -subject_hash -in "$P/ca.pem").0"
+long_wait_ok "once the CA is in the directory, the write reaches B without a restart" \
+    has_dn B "cn=cadir1,$U"
+ok "B's log then says it connected to A" \
+    log_has_after B "$nw" "replication: connected to $(surl A)\$"
+
 ok "stop B" node_stop B
 # shellcheck disable=SC2046
 ok "restart B trusting the right CA" node_start B $(tls_flags B B ca)

@@ -259,6 +259,33 @@ rc=$?
 [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && rc=nonzero
 is "$rc" nonzero "a key that does not match the certificate: vmdird exits with an error"
 
+# --- several addresses: a listener per address and port, any number -------
+M_LDAPS=$(free_port)
+ok "init node m" node_init m
+ok "start node m on three addresses, LDAP and LDAPS on each" node_start m \
+    -P "$M_LDAPS" --tls-cert "$P/server.pem" --tls-key "$P/server.key" \
+    -o "listen=127.0.0.1, 127.0.0.2 ::1"
+MP=${NODE_PORT[m]}
+for a in 127.0.0.1 127.0.0.2 '[::1]'; do
+	out=$(ldapsearch -x -LLL -H "ldap://$a:$MP" -b "" -s base namingContexts 2>&1)
+	like "$out" "^namingContexts: $BASE\$" "listen list: LDAP on $a"
+	out=$(LDAPTLS_REQCERT=never ldapsearch -x -LLL -H "ldaps://$a:$M_LDAPS" -b "" \
+	    -s base namingContexts 2>&1)
+	like "$out" "^namingContexts: $BASE\$" "listen list: LDAPS on $a"
+	for k in "$MP (LDAP)" "$M_LDAPS (LDAPS)"; do
+		is "$(grep -c "listening on ${a//[/\\[}:$k\$" "$T_DIR/m/vmdird.log")" 1 \
+		    "listen list: one log line 'listening on $a:$k'"
+	done
+done
+is "$(grep -c "listening on $T_DIR/m/ldapi.sock (ldapi)\$" "$T_DIR/m/vmdird.log")" 1 \
+    "listen list: the local socket beside them"
+ok "node m stops cleanly" node_stop m
+out=$(timeout 10 "$VMDIRD" -d "$T_DIR/m/data" -p "$(free_port)" --schema-dir "$SCHEMA_DIR" \
+    -o "listen=127.0.0.1,not-an-address" -o "ldapi_socket=" 2>&1)
+rc=$?
+is "$rc" 1 "listen list with a bad address: vmdird exits 1"
+like "$out" "invalid listen address not-an-address:[0-9]+\$" "... naming the address"
+
 ok "node t still running" kill -0 "${NODE_PID[t]}"
 ok "node n still running" kill -0 "${NODE_PID[n]}"
 ok "node t stops cleanly" node_stop t

@@ -2,8 +2,8 @@
  * main.c: vdcadmintool, the local node's administration tool. Without
  * action flags it is VMware's numbered menu read from standard input (so
  * "echo 6 | vdcadmintool" prints " VmDir State is - Normal"); the flags
- * --get-state, --set-state, --replicate, --get-log-level, --set-log-level
- * and --test do one thing for scripts. Everything goes through the node
+ * --get-state, --set-state, --replicate, --get-log-level, --set-log-level,
+ * --monitor and --test do one thing for scripts. Everything goes through the node
  * administration extended operation or standard LDAP operations. Without
  * -h/-H (or VMDIR_URI) it talks to this node: the local socket with SASL
  * EXTERNAL first, then ldap://localhost:389.
@@ -17,18 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "tools/common/toolutil.h"
-
-
-struct admin {
-	char		*uri;		/* NULL: this node */
-	char		*used;		/* the URI connected to */
-	const char	*user;
-	const char	*pw;
-	LDAP		*ld;
-	bool		 json;
-	FILE		*in;
-};
+#include "tools/vdcadmintool/vdcadmintool.h"
 
 struct admin_item {
 	int		 number;
@@ -58,6 +47,7 @@ admin_usage(FILE *f)
 	    "      --set-state S      NORMAL, READ_ONLY or STANDALONE\n"
 	    "      --get-log-level    print the log level\n"
 	    "      --set-log-level L  error, warn, info, debug or trace\n"
+	    "      --monitor          the node's counters (cn=monitor)\n"
 	    "      --reset-password ACCOUNT\n"
 	    "                         a new generated password for ACCOUNT (a UPN such\n"
 	    "                         as administrator@vsphere.local, a name or a DN)\n", f);
@@ -65,7 +55,7 @@ admin_usage(FILE *f)
 
 static bool admin_json;
 
-static void
+void
 admin_error(const char *what, const char *msg, int code)
 {
 	if (admin_json) {
@@ -77,8 +67,7 @@ admin_error(const char *what, const char *msg, int code)
 		fprintf(stderr, " %s failed. Error [%s] [%d]\n", what, msg, code);
 }
 
-/* Connects lazily; prints the failure under the name what. */
-static int
+int
 admin_connect(struct admin *a, const char *what)
 {
 	char *msg = NULL;
@@ -530,7 +519,7 @@ admin_menu_run(struct admin *a)
 
 enum admin_action {
 	ACT_MENU, ACT_TEST, ACT_REPLICATE, ACT_GET_STATE, ACT_SET_STATE,
-	ACT_GET_LEVEL, ACT_SET_LEVEL, ACT_RESET
+	ACT_GET_LEVEL, ACT_SET_LEVEL, ACT_RESET, ACT_MONITOR
 };
 
 static int
@@ -545,7 +534,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_HELP, O_TEST, O_REPL, O_GSTATE, O_SSTATE,
-	    O_GLEVEL, O_SLEVEL, O_RESET };
+	    O_GLEVEL, O_SLEVEL, O_RESET, O_MONITOR };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, 'h' },
 		{ "uri", required_argument, NULL, 'H' },
@@ -560,6 +549,7 @@ main(int argc, char **argv)
 		{ "get-log-level", no_argument, NULL, O_GLEVEL },
 		{ "set-log-level", required_argument, NULL, O_SLEVEL },
 		{ "reset-password", required_argument, NULL, O_RESET },
+		{ "monitor", no_argument, NULL, O_MONITOR },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct admin a;
@@ -590,6 +580,7 @@ main(int argc, char **argv)
 		case O_GLEVEL: next = ACT_GET_LEVEL; break;
 		case O_SLEVEL: next = ACT_SET_LEVEL; arg = optarg; break;
 		case O_RESET: next = ACT_RESET; arg = optarg; break;
+		case O_MONITOR: next = ACT_MONITOR; break;
 		case ':':
 			fprintf(stderr, "vdcadmintool: option %s needs a value\n",
 			    argv[optind - 1]);
@@ -635,6 +626,7 @@ main(int argc, char **argv)
 	case ACT_GET_LEVEL: rc = admin_get_level(&a); break;
 	case ACT_SET_LEVEL: rc = admin_set_level_to(&a, arg); break;
 	case ACT_RESET: rc = admin_reset_account(&a, arg); break;
+	case ACT_MONITOR: rc = admin_monitor(&a); break;
 	default: rc = admin_menu_run(&a); break;
 	}
 	if (a.ld != NULL)

@@ -80,12 +80,12 @@ static void
 test_lockout(void)
 {
 	struct policy p;
-	uint64_t f0, l0, f1, l1;
+	struct stats s0, s1;
 	bool locked = false;
 
 	policy_defaults(&p);
 	lockout_set_clock(fake_clock);
-	lockout_counters(&f0, &l0);
+	stats_snapshot(&s0);
 	for (int i = 0; i < 4; i++)
 		locked |= lockout_fail("cn=a", &p);
 	ok(!locked && !lockout_locked("cn=a", &p), "4 failures: not locked");
@@ -93,9 +93,9 @@ test_lockout(void)
 	ok(lockout_locked("cn=a", &p), "locked afterwards");
 	ok(!lockout_locked("cn=b", &p), "another account is not locked");
 	ok(!lockout_fail("cn=a", &p), "failures while locked do not lock again");
-	lockout_counters(&f1, &l1);
-	is_int(f1 - f0, 6, "every failure is counted");
-	is_int(l1 - l0, 1, "one lock is counted");
+	stats_snapshot(&s1);
+	is_int(s1.bind_failures - s0.bind_failures, 6, "every failure is counted");
+	is_int(s1.lockouts - s0.lockouts, 1, "one lock is counted");
 	now += 299;
 	ok(lockout_locked("cn=a", &p), "still locked after 299 s");
 	now += 1;
