@@ -30,8 +30,10 @@ def frame(b):
 
 def conn(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(20)
+    # a blocking connect waits for room in a full backlog (a socket with a
+    # timeout would get EAGAIN there instead)
     s.connect(path)
+    s.settimeout(20)
     return s
 
 
