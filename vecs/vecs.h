@@ -62,6 +62,22 @@ struct vecs_grant {
 	unsigned	 rights;	/* VECS_RIGHT_* */
 };
 
+/* What the trusted-roots puller last did (vecs_status); a Trellis addition. */
+struct vecs_status {
+	char		*state;		/* "ok", "unreachable", "starting" or "disabled" */
+	char		*vmdir_uri;	/* the directory it reads; NULL when disabled */
+	char		*ca_path;	/* the hashed directory; NULL when none */
+	int64_t		 last_sync;	/* seconds since the epoch; 0: never */
+	int64_t		 last_attempt;	/* the same; 0: never */
+	char		*last_error;	/* NULL: none since vecsd started */
+	int64_t		 last_error_time;
+	uint64_t	 usn;		/* the directory's highestCommittedUSN last seen */
+	uint64_t	 syncs;		/* reconciliations that succeeded */
+	unsigned	 sync_interval;	/* seconds */
+	unsigned	 roots, roots_pulled;	/* entries of TRUSTED_ROOTS, pulled ones */
+	unsigned	 crls, crls_pulled;	/* the same for TRUSTED_ROOT_CRLS */
+};
+
 struct vecs_perms {
 	char		*owner;
 	size_t		 n;
@@ -112,8 +128,15 @@ int	 vecs_entry_get_key(struct vecs_conn *c, const char *store, const char *alia
 	    char **key);
 /* Deleting an alias that is not there succeeds. */
 int	 vecs_entry_delete(struct vecs_conn *c, const char *store, const char *alias);
-/* Asks vecsd to reconcile the trusted roots with the directory now. */
+/*
+ * Asks vecsd to reconcile the trusted roots with the directory now; returns
+ * once that is done, VECS_ERR_CANNOT_CONNECT when the directory does not
+ * answer.
+ */
 int	 vecs_force_refresh(struct vecs_conn *c);
+/* The puller's status; *st caller frees (vecs_status_free). */
+int	 vecs_status(struct vecs_conn *c, struct vecs_status **st);
+void	 vecs_status_free(struct vecs_status *st);
 
 void	 vecs_strings_free(char **v, size_t n);
 void	 vecs_entry_free(struct vecs_entry *e);

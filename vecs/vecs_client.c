@@ -6,6 +6,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,4 +484,101 @@ vecs_secret_free(char *key)
 		return;
 	OPENSSL_cleanse(key, strlen(key));
 	free(key);
+}
+
+/* One (name, value) pair of a status answer into st. */
+static int
+vecs_status_field(struct vecs_status *st, const char *name, char *value)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off;
+		char		 kind;	/* s: string, i: int64, u: uint64, n: unsigned */
+	} fields[] = {
+#define F(n, k) { #n, offsetof(struct vecs_status, n), k }
+		F(state, 's'), F(vmdir_uri, 's'), F(ca_path, 's'),
+		F(last_sync, 'i'), F(last_attempt, 'i'), F(last_error, 's'),
+		F(last_error_time, 'i'), F(usn, 'u'), F(syncs, 'u'),
+		F(sync_interval, 'n'), F(roots, 'n'), F(roots_pulled, 'n'),
+		F(crls, 'n'), F(crls_pulled, 'n'),
+#undef F
+	};
+	char *p = (char *)st;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (strcmp(fields[i].name, name) != 0)
+			continue;
+		switch (fields[i].kind) {
+		case 's':
+			/* an empty value stands for "none" */
+			if (value[0] == '\0') {
+				free(value);
+				value = NULL;
+			}
+			free(*(char **)(p + fields[i].off));
+			*(char **)(p + fields[i].off) = value;
+			return 0;
+		case 'i':
+			*(int64_t *)(p + fields[i].off) = strtoll(value, NULL, 10);
+			break;
+		case 'u':
+			*(uint64_t *)(p + fields[i].off) = strtoull(value, NULL, 10);
+			break;
+		case 'n':
+			*(unsigned *)(p + fields[i].off) = (unsigned)strtoul(value, NULL, 10);
+			break;
+		}
+		break;
+	}
+	/* a name this library does not know (a newer vecsd) is skipped */
+	free(value);
+	return 0;
+}
+
+int
+vecs_status(struct vecs_conn *c, struct vecs_status **stp)
+{
+	struct vecs_status *st;
+	struct vecs_buf b;
+	struct vecs_msg m;
+	int rc;
+
+	*stp = NULL;
+	vecs_buf_init(&b, VECS_OP_STATUS);
+	if ((rc = vecs_call(c, &b, &m)) != VECS_OK)
+		return rc;
+	if (m.n % 2 != 0 || (st = calloc(1, sizeof(*st))) == NULL) {
+		vecs_msg_free(&m);
+		return VECS_ERR_INVALID_DATA;
+	}
+	for (uint32_t i = 0; rc == VECS_OK && i < m.n; i += 2) {
+		char *name = vecs_msg_str(&m, i), *value = vecs_msg_str(&m, i + 1);
+
+		if (name == NULL || value == NULL)
+			rc = VECS_ERR_INVALID_DATA;
+		else
+			vecs_status_field(st, name, value);
+		if (rc != VECS_OK)
+			free(value);
+		free(name);
+	}
+	vecs_msg_free(&m);
+	if (rc != VECS_OK || st->state == NULL) {
+		vecs_status_free(st);
+		return VECS_ERR_INVALID_DATA;
+	}
+	*stp = st;
+	return VECS_OK;
+}
+
+void
+vecs_status_free(struct vecs_status *st)
+{
+	if (st == NULL)
+		return;
+	free(st->state);
+	free(st->vmdir_uri);
+	free(st->ca_path);
+	free(st->last_error);
+	free(st);
 }

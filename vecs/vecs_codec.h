@@ -38,6 +38,7 @@ enum vecs_op {
 	VECS_OP_ENTRY_GETKEY,		/* store, alias -> key */
 	VECS_OP_ENTRY_DELETE,		/* store, alias */
 	VECS_OP_REFRESH,		/* -> */
+	VECS_OP_STATUS,			/* -> (name, value)... */
 	VECS_OP_MAX
 };
 

@@ -4,6 +4,7 @@
 #ifndef VECS_VECSD_H
 #define VECS_VECSD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,10 @@
 #define VECSD_UID_EVERYONE	((uid_t)-1)
 /* store names and aliases, in bytes */
 #define VECSD_NAME_MAX		1024
+/* the puller's directory: vmdird's local socket */
+#define VECSD_DEFAULT_VMDIR	"/run/trellis/vmdird.sock"
+/* the hashed directory of the trusted roots */
+#define VECSD_DEFAULT_CA_PATH	"/var/lib/trellis/vecs/certs"
 /* stores at most */
 #define VECSD_STORES_MAX	1024
 
@@ -50,6 +55,14 @@ struct vecsd_conf {
 	size_t		 max_message;
 	int		 idle_timeout;
 	int		 max_clients;
+	/* the trusted-roots puller (vecsd_pull.c) */
+	char		*vmdir_uri;	/* a path or URI; "none": no puller */
+	char		*vmdir_bind_dn;	/* NULL: SASL EXTERNAL (ldapi only) */
+	char		*vmdir_password_file;
+	char		*vmdir_ca_file;	/* ldaps://: NULL trusts ca_path */
+	int		 sync_interval;	/* seconds */
+	int		 watch_interval_ms;	/* the USN watch; 0: off */
+	char		*ca_path;	/* the hashed directory; "none": none */
 };
 
 /* vecsd_conf.c */
@@ -147,6 +160,7 @@ int	 vecsd_x509_entry(const char *cert, const char *key, struct vecsd_entry *e,
 	    char thumb[41], char *why, size_t whylen);
 
 struct vecsd_ctx;
+struct vecsd_pull;
 
 /* vecsd_conn.c: connections on the socket: framing, limits, answers. */
 struct event_base;
@@ -163,19 +177,100 @@ void	 vecsd_conn_accept(struct bufferevent *bev, const struct xport *t,
 size_t	 vecsd_conn_count(void);
 /* Closes every connection (at shutdown). */
 void	 vecsd_conn_close_all(void);
+/*
+ * The answer to a request that vecsd_req_handle deferred on connection
+ * conn: sent, and the connection reads again. Nothing happens when the
+ * connection has gone meanwhile. On the loop's thread only.
+ */
+void	 vecsd_conn_answer(uint64_t conn, struct vecs_buf *answer);
 
 /* vecsd_req.c: requests, dispatched from a table. */
 struct vecsd_ctx {
 	struct vecsd_db	*db;
 	uid_t		 self;		/* vecsd's own uid */
-	/* the trusted-roots puller's hook; NULL: a refresh does nothing */
-	int		(*reconcile)(void *arg);
-	void		*reconcile_arg;
+	/* storage: request handlers and the puller hold it around every
+	 * access, so a reconciliation is atomic to clients */
+	pthread_mutex_t	 lock;
+	/* the trusted-roots puller; NULL: a refresh does nothing */
+	struct vecsd_pull *pull;
 };
-/* Answers one decoded request from caller into out (initialised here). */
-void	 vecsd_req_handle(struct vecsd_ctx *ctx, const struct vecsd_caller *caller,
+/*
+ * Answers one decoded request from caller into out (initialised here) and
+ * returns false; or returns true when the answer comes later, through
+ * vecsd_conn_answer (a refresh waits for the puller), out untouched.
+ */
+bool	 vecsd_req_handle(struct vecsd_ctx *ctx, const struct vecsd_caller *caller,
 	    const struct vecs_msg *req, struct vecs_buf *out, uint64_t conn, uint64_t op);
 /* The default stores, made when missing. */
 int	 vecsd_req_bootstrap(struct vecsd_ctx *ctx);
+
+/* vecsd_dirca.c: the trusted roots and CRLs the directory publishes
+ * (cn=Certificate-Authorities,cn=Configuration,<suffix>). */
+struct vecsd_dirca_item {
+	char		 thumb[41];	/* lowercase SHA-1 of the DER */
+	char		*pem;		/* re-encoded */
+};
+struct vecsd_dirca {
+	struct vecsd_dirca_item *roots, *crls;
+	size_t		 nroots, ncrls;
+};
+struct ldap;
+/* The root DSE's highestCommittedUSN and configurationNamingContext
+ * (*config caller frees; may be NULL). An LDAP result code. */
+int	 vecsd_dirca_usn(struct ldap *ld, uint64_t *usn, char **config);
+/* Reads every published root and CRL under config; values that do not
+ * parse are skipped (and logged). An LDAP result code; *ca filled. */
+int	 vecsd_dirca_read(struct ldap *ld, const char *config, struct vecsd_dirca *ca);
+/* Adds one DER certificate (crl false) or CRL to ca; false if it does not
+ * parse or memory is out. */
+bool	 vecsd_dirca_add(struct vecsd_dirca *ca, bool crl, const unsigned char *der,
+	    size_t len);
+void	 vecsd_dirca_free(struct vecsd_dirca *ca);
+
+/* vecsd_reconcile.c: the puller's rules, applied to the stores. */
+struct vecsd_reconcile_counts {
+	unsigned	 added, marked, removed;	/* in this pass */
+	unsigned	 roots, roots_pulled, crls, crls_pulled;	/* afterwards */
+};
+/*
+ * Makes TRUSTED_ROOTS and TRUSTED_ROOT_CRLS follow ca: what ca has and a
+ * store lacks is added (alias: its thumbprint) and marked pulled; an entry
+ * holding what ca has becomes pulled; a pulled entry ca no longer has is
+ * removed; others are never removed. The caller holds the storage lock.
+ * 0 or a VECS_ERR_* code.
+ */
+int	 vecsd_reconcile(struct vecsd_db *db, const struct vecsd_dirca *ca,
+	    struct vecsd_reconcile_counts *n);
+/* Only the counts (the caller holds the storage lock). */
+int	 vecsd_reconcile_count(struct vecsd_db *db, struct vecsd_reconcile_counts *n);
+/* The lowercase SHA-1 thumbprint of the first certificate (or the CRL) in
+ * pem; false when it does not parse. */
+bool	 vecsd_reconcile_thumb(const char *pem, bool crl, char thumb[41]);
+
+/* vecsd_capath.c: TRUSTED_ROOTS and TRUSTED_ROOT_CRLS as an OpenSSL hashed
+ * directory (<subject-hash>.N, <issuer-hash>.rN), as openssl rehash names
+ * them. Files are replaced atomically and are 0644, the directory 0755;
+ * hash-named files that are no longer wanted are removed. 0, else -1 with
+ * a reason in err. */
+int	 vecsd_capath_write(const char *dir, const struct vecsd_entry *roots, size_t nroots,
+	    const struct vecsd_entry *crls, size_t ncrls, char *err, size_t errlen);
+
+/* vecsd_pull.c: the puller's thread: the USN watch, the timer, refreshes,
+ * the hashed directory and the status. */
+struct event_base;
+/* Starts the thread; NULL (and a log line) on failure. conf is borrowed for
+ * the puller's life. */
+struct vecsd_pull *vecsd_pull_start(struct vecsd_ctx *ctx, const struct vecsd_conf *conf,
+	    struct event_base *base);
+/* Stops and joins the thread; accepts NULL. */
+void	 vecsd_pull_stop(struct vecsd_pull *p);
+/* Queues a refresh for connection conn, answered through vecsd_conn_answer
+ * once a reconciliation that started after it has ended; 0, or
+ * VECS_ERR_NO_MEMORY (then nothing will answer). */
+int	 vecsd_pull_refresh(struct vecsd_pull *p, uint64_t conn);
+/* TRUSTED_ROOTS or TRUSTED_ROOT_CRLS changed: the hashed directory follows. */
+void	 vecsd_pull_changed(struct vecsd_pull *p);
+/* The status as (name, value) fields into out. */
+void	 vecsd_pull_status(struct vecsd_pull *p, struct vecs_buf *out);
 
 #endif

@@ -32,6 +32,13 @@ static const struct vecsd_conf_key vecsd_conf_keys[] = {
 	K("max_message", VC_SIZE, max_message, 4096, 64L << 20),
 	K("idle_timeout", VC_INT, idle_timeout, 0, 86400),
 	K("max_clients", VC_INT, max_clients, 1, 65536),
+	K("vmdir_uri", VC_STR, vmdir_uri, 0, 0),
+	K("vmdir_bind_dn", VC_STR, vmdir_bind_dn, 0, 0),
+	K("vmdir_password_file", VC_STR, vmdir_password_file, 0, 0),
+	K("vmdir_ca_file", VC_STR, vmdir_ca_file, 0, 0),
+	K("sync_interval", VC_INT, sync_interval, 1, 86400),
+	K("watch_interval_ms", VC_INT, watch_interval_ms, 0, 60000),
+	K("ca_path", VC_STR, ca_path, 0, 0),
 };
 #define NKEYS (sizeof(vecsd_conf_keys) / sizeof(vecsd_conf_keys[0]))
 
@@ -45,6 +52,10 @@ vecsd_conf_defaults(struct vecsd_conf *c)
 	c->max_message = VECS_MAX_REQUEST;
 	c->idle_timeout = 60;
 	c->max_clients = 1024;
+	c->vmdir_uri = strdup(VECSD_DEFAULT_VMDIR);
+	c->sync_interval = 60;
+	c->watch_interval_ms = 250;
+	c->ca_path = strdup(VECSD_DEFAULT_CA_PATH);
 }
 
 static const struct vecsd_conf_key *

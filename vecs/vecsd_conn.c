@@ -27,6 +27,7 @@ struct vecsd_conn {
 	struct vecsd_caller	 caller;
 	uint64_t		 id, ops;
 	bool			 closing;	/* freed once its answer is out */
+	bool			 waiting;	/* for a deferred answer: reads nothing */
 };
 
 static TAILQ_HEAD(, vecsd_conn) vecsd_conns = TAILQ_HEAD_INITIALIZER(vecsd_conns);
@@ -119,11 +120,16 @@ vecsd_conn_frame(struct vecsd_conn *c, struct evbuffer *in, uint32_t len)
 		return;
 	}
 	c->ops++;
-	vecsd_req_handle(vecsd_conn_ctx, &c->caller, &m, &out, c->id, c->ops);
+	c->waiting = vecsd_req_handle(vecsd_conn_ctx, &c->caller, &m, &out, c->id, c->ops);
 	vecs_msg_free(&m);
 	/* requests may carry keys */
 	explicit_bzero(body, len);
 	free(body);
+	if (c->waiting) {
+		/* answers leave in order: the next request waits for this one */
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
 	vecsd_conn_send(c, &out);
 }
 
@@ -135,7 +141,7 @@ vecsd_conn_read(struct bufferevent *bev, void *arg)
 	uint8_t hdr[VECS_FRAME_HDR];
 	uint32_t len;
 
-	while (!c->closing && evbuffer_get_length(in) >= VECS_FRAME_HDR) {
+	while (!c->closing && !c->waiting && evbuffer_get_length(in) >= VECS_FRAME_HDR) {
 		evbuffer_copyout(in, hdr, sizeof(hdr));
 		len = vecs_frame_len(hdr);
 		if (len > vecsd_conn_max_message) {
@@ -149,6 +155,27 @@ vecsd_conn_read(struct bufferevent *bev, void *arg)
 	}
 	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		vecsd_conn_free(c);
+}
+
+void
+vecsd_conn_answer(uint64_t id, struct vecs_buf *answer)
+{
+	struct vecsd_conn *c;
+
+	TAILQ_FOREACH(c, &vecsd_conns, next)
+		if (c->id == id && c->waiting)
+			break;
+	if (c == NULL) {
+		/* the client went away meanwhile */
+		vecs_buf_free(answer);
+		return;
+	}
+	c->waiting = false;
+	vecsd_conn_send(c, answer);
+	if (!c->closing)
+		bufferevent_enable(c->bev, EV_READ);
+	/* requests that arrived meanwhile are in the input buffer */
+	vecsd_conn_read(c->bev, c);
 }
 
 static void

@@ -38,7 +38,8 @@ usage(FILE *f)
 	    "      --pid-file FILE     write the process id here\n"
 	    "      --log-level LEVEL   error, warn, info, debug or trace (default info)\n"
 	    "      --syslog            log to syslog instead of standard error\n"
-	    "  -o, --set KEY=VALUE     any configuration setting\n"
+	    "  -o, --set KEY=VALUE     any configuration setting, e.g. vmdir_uri=none\n"
+	    "                          (no puller) or ca_path=DIR (the hashed directory)\n"
 	    "  -h, --help              this help\n"
 	    "  -V, --version           print the version\n"
 	    "\n"
@@ -122,6 +123,7 @@ vecsd_main_serve(struct vecsd_db *db)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGUSR2 };
 	struct vecsd_ctx ctx = { .db = db, .self = geteuid() };
+	struct vecsd_pull *pull;
 	struct event *sev[4];
 	char err[512];
 	int rc;
@@ -142,16 +144,24 @@ vecsd_main_serve(struct vecsd_db *db)
 		log_error("%s", err);
 		return 1;
 	}
+	pthread_mutex_init(&ctx.lock, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* requests may ask for the puller as soon as the socket is up */
+	if ((pull = vecsd_pull_start(&ctx, &conf, base)) == NULL)
+		return 1;
+	ctx.pull = pull;
 	for (size_t i = 0; i < 4; i++) {
 		sev[i] = evsignal_new(base, sigs[i], vecsd_main_signal, NULL);
 		event_add(sev[i], NULL);
 	}
-	signal(SIGPIPE, SIG_IGN);
 	if (vecsd_main_pidfile() != 0)
 		return 1;
 	log_info("vecsd %s serving %s (data in %s)", PACKAGE_VERSION, conf.socket,
 	    conf.data_dir);
 	event_base_dispatch(base);
+	/* before the storage closes: a pass in progress ends first */
+	vecsd_pull_stop(pull);
+	ctx.pull = NULL;
 	vecsd_conn_close_all();
 	xport_listener_free(listener);
 	for (size_t i = 0; i < 4; i++)

@@ -36,6 +36,10 @@ static int vecsd_req_entry_get(struct vecsd_req *);
 static int vecsd_req_entry_getkey(struct vecsd_req *);
 static int vecsd_req_entry_delete(struct vecsd_req *);
 static int vecsd_req_refresh(struct vecsd_req *);
+static int vecsd_req_status(struct vecsd_req *);
+
+/* a handler's answer that comes later (vecsd_conn_answer) */
+#define VECSD_REQ_DEFERRED	(-1)
 
 static const struct {
 	const char	*name;
@@ -53,6 +57,7 @@ static const struct {
 	[VECS_OP_ENTRY_GETKEY] = { "ENTRY_GETKEY", 2, vecsd_req_entry_getkey },
 	[VECS_OP_ENTRY_DELETE] = { "ENTRY_DELETE", 2, vecsd_req_entry_delete },
 	[VECS_OP_REFRESH] = { "REFRESH", 0, vecsd_req_refresh },
+	[VECS_OP_STATUS] = { "STATUS", 0, vecsd_req_status },
 };
 
 static int
@@ -220,6 +225,14 @@ vecsd_req_perm_get(struct vecsd_req *r)
 	return rc;
 }
 
+/* The hashed directory follows TRUSTED_ROOTS and TRUSTED_ROOT_CRLS. */
+static void
+vecsd_req_changed(struct vecsd_req *r, const char *store)
+{
+	if (r->ctx->pull != NULL && vecsd_rules_public(store))
+		vecsd_pull_changed(r->ctx->pull);
+}
+
 /* An empty field stands for "not given". */
 static int
 vecsd_req_opt(struct vecsd_req *r, uint32_t i, char **out)
@@ -268,6 +281,7 @@ vecsd_req_entry_add(struct vecsd_req *r)
 	else if (rc == VECS_ERR_NOT_FOUND)
 		vecsd_req_fail(r, rc, "Store [%s] does not exist", s->name);
 	else if (rc == 0) {
+		vecsd_req_changed(r, s->name);
 		vecs_buf_add_str(r->out, e.alias);
 		log_info("conn=%llu op=%llu store [%s]: entry [%s] (%s) added",
 		    (unsigned long long)r->conn, (unsigned long long)r->op, s->name, e.alias,
@@ -397,9 +411,11 @@ vecsd_req_entry_delete(struct vecsd_req *r)
 	/* as VMware's: deleting what is not there succeeds */
 	if (rc == VECS_ERR_NOT_FOUND)
 		rc = 0;
-	else if (rc == 0)
+	else if (rc == 0) {
+		vecsd_req_changed(r, s->name);
 		log_info("conn=%llu op=%llu store [%s]: entry [%s] deleted",
 		    (unsigned long long)r->conn, (unsigned long long)r->op, s->name, alias);
+	}
  out:
 	vecsd_store_free(s);
 	free(name);
@@ -408,23 +424,36 @@ vecsd_req_entry_delete(struct vecsd_req *r)
 }
 
 /*
- * The trusted-roots puller reconciles TRUSTED_ROOTS and TRUSTED_ROOT_CRLS
- * with the directory through ctx->reconcile; until it is there a refresh
- * has nothing to do and succeeds.
+ * The puller's thread does the work; the answer leaves once a pass that
+ * started after this request has ended, and the loop serves others
+ * meanwhile. Without a puller there is nothing to do.
  */
 static int
 vecsd_req_refresh(struct vecsd_req *r)
 {
 	int rc;
 
-	if (r->ctx->reconcile == NULL)
+	if (r->ctx->pull == NULL)
 		return 0;
-	if ((rc = r->ctx->reconcile(r->ctx->reconcile_arg)) != 0)
-		return vecsd_req_fail(r, rc, "the trusted roots could not be refreshed");
+	if ((rc = vecsd_pull_refresh(r->ctx->pull, r->conn)) != 0)
+		return vecsd_req_fail(r, rc, "out of memory");
+	return VECSD_REQ_DEFERRED;
+}
+
+/* The puller's status: any local user may read it, as TRUSTED_ROOTS. */
+static int
+vecsd_req_status(struct vecsd_req *r)
+{
+	if (r->ctx->pull == NULL) {
+		vecs_buf_add_str(r->out, "state");
+		vecs_buf_add_str(r->out, "disabled");
+		return 0;
+	}
+	vecsd_pull_status(r->ctx->pull, r->out);
 	return 0;
 }
 
-void
+bool
 vecsd_req_handle(struct vecsd_ctx *ctx, const struct vecsd_caller *caller,
     const struct vecs_msg *msg, struct vecs_buf *out, uint64_t conn, uint64_t op)
 {
@@ -441,8 +470,18 @@ vecsd_req_handle(struct vecsd_ctx *ctx, const struct vecsd_caller *caller,
 		rc = vecsd_req_fail(&r, VECS_ERR_INVALID_PARAMETER,
 		    "%s takes %u fields, not %lu", vecsd_req_table[msg->code].name,
 		    vecsd_req_table[msg->code].nfields, (unsigned long)msg->n);
-	else
+	else {
+		pthread_mutex_lock(&ctx->lock);
 		rc = vecsd_req_table[msg->code].fn(&r);
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	if (rc == VECSD_REQ_DEFERRED) {
+		log_debug("conn=%llu op=%llu %s uid=%lu: waits for the puller",
+		    (unsigned long long)conn, (unsigned long long)op,
+		    vecsd_req_table[msg->code].name, (unsigned long)caller->uid);
+		vecs_buf_free(&answer);
+		return true;
+	}
 	if (msg->code > 0 && msg->code < VECS_OP_MAX)
 		log_debug("conn=%llu op=%llu %s uid=%lu result=%d%s%s",
 		    (unsigned long long)conn, (unsigned long long)op,
@@ -453,9 +492,10 @@ vecsd_req_handle(struct vecsd_ctx *ctx, const struct vecsd_caller *caller,
 		vecs_buf_free(&answer);
 		vecs_buf_init(out, (uint32_t)rc);
 		vecs_buf_add_str(out, r.why[0] ? r.why : vecs_err_name(rc));
-		return;
+		return false;
 	}
 	*out = answer;
+	return false;
 }
 
 int

@@ -14,14 +14,19 @@ chmod 0755 "$PUB"
 # vecsd_sock NAME: that instance's socket.
 vecsd_sock() { echo "$T_DIR/$1/vecsd.sock"; }
 
-# vecsd_start NAME [flags]: starts vecsd with its data, socket, pid file
-# and log in $T_DIR/NAME; waits (bounded) until it answers.
+# vecsd_certs NAME: that instance's hashed directory (ca_path).
+vecsd_certs() { echo "$T_DIR/$1/certs"; }
+
+# vecsd_start NAME [flags]: starts vecsd with its data, socket, pid file,
+# hashed directory and log in $T_DIR/NAME; waits (bounded) until it
+# answers. The puller is off (vmdir_uri=none) unless a flag turns it on.
 vecsd_start() {
 	local name=$1 i
 	shift
 	mkdir -p "$T_DIR/$name"
 	"$VECSD" -d "$T_DIR/$name/db" -s "$(vecsd_sock "$name")" \
-	    --pid-file "$T_DIR/$name/vecsd.pid" --log-level "${LOG_LEVEL:-info}" "$@" \
+	    --pid-file "$T_DIR/$name/vecsd.pid" --log-level "${LOG_LEVEL:-info}" \
+	    -o vmdir_uri=none -o "ca_path=$(vecsd_certs "$name")" "$@" \
 	    >>"$T_DIR/$name/vecsd.log" 2>&1 &
 	NODE_PID[$name]=$!
 	for i in $(seq 1 400); do

@@ -1,7 +1,7 @@
 /*
  * main.c: vecs-cli, the command line of the endpoint certificate store
- * (vecsd). Takes VMware's command set (store, entry, force-refresh, help),
- * prints what VMware's prints, and reports failures as
+ * (vecsd). Takes VMware's command set (store, entry, force-refresh, help)
+ * plus Trellis' status, prints what VMware's prints, and reports failures as
  * "vecs-cli failed. Error <code>: <text> " with the code, modulo 256, as
  * the exit status. --socket PATH (or $VECS_SOCKET) and --json may appear
  * anywhere on the line.
@@ -20,7 +20,7 @@
 #include "tools/vecs-cli/vecs-cli.h"
 
 static const struct cli_cmd *const cli_cmds[] = {
-	&cli_cmd_store, &cli_cmd_entry, &cli_cmd_refresh, NULL
+	&cli_cmd_store, &cli_cmd_entry, &cli_cmd_refresh, &cli_cmd_status, NULL
 };
 
 static void
@@ -30,7 +30,7 @@ cli_usage(FILE *f)
 	    "Commands of the endpoint certificate store (vecsd):\n\n", f);
 	for (size_t i = 0; cli_cmds[i] != NULL; i++)
 		cli_cmds[i]->usage(f);
-	fputs("  help [store|entry|force-refresh]\n\n"
+	fputs("  help [store|entry|force-refresh|status]\n\n"
 	    "  --socket PATH   vecsd's socket (default $VECS_SOCKET, else "
 	    VECS_DEFAULT_SOCKET ")\n"
 	    "  --json          print results as JSON\n"

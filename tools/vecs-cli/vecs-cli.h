@@ -1,6 +1,6 @@
 /*
  * vecs-cli.h: what the files of vecs-cli share. main.c dispatches a
- * command group (store.c, entry.c, refresh.c) through a table; each group
+ * command group (store.c, entry.c, refresh.c, status.c) through a table; each group
  * parses its own options and prints VMware's output shapes, or JSON with
  * --json.
  */
@@ -20,7 +20,7 @@ struct cli {
 	struct vecs_conn *conn;		/* once cli_connect succeeded */
 };
 
-/* One command group: "store", "entry", "force-refresh". */
+/* One command group: "store", "entry", "force-refresh", "status". */
 struct cli_cmd {
 	const char	*name;
 	int		(*run)(struct cli *cli, int argc, char **argv);
@@ -48,7 +48,7 @@ char	*cli_read_file(const char *path);
 /* Writes text to path, readable by its owner only; 0 or -1 with errno. */
 int	 cli_write_private(const char *path, const char *text);
 
-/* store.c, entry.c, refresh.c */
-extern const struct cli_cmd cli_cmd_store, cli_cmd_entry, cli_cmd_refresh;
+/* store.c, entry.c, refresh.c, status.c */
+extern const struct cli_cmd cli_cmd_store, cli_cmd_entry, cli_cmd_refresh, cli_cmd_status;
 
 #endif
