@@ -243,7 +243,9 @@ node_stop n1
 
 # --- the installed vecsd serves with the installed vecsd.conf
 mkdir -p "$T_DIR/vs"
-"$D$sbindir/vecsd" -f "$VCONF" -d "$T_DIR/vs/db" -s "$T_DIR/vs/vecsd.sock" >"$T_DIR/vs/vecsd.log" 2>&1 &
+# (its puller off and its hashed directory here: nothing outside the scratch directory)
+"$D$sbindir/vecsd" -f "$VCONF" -d "$T_DIR/vs/db" -s "$T_DIR/vs/vecsd.sock" -o vmdir_uri=none \
+    -o "ca_path=$T_DIR/vs/certs" >"$T_DIR/vs/vecsd.log" 2>&1 &
 NODE_PID[vs]=$!
 for i in $(seq 1 400); do
 	"$D$bindir/vecs-cli" --socket "$T_DIR/vs/vecsd.sock" store list >/dev/null 2>&1 && break

@@ -208,6 +208,16 @@ wait_ok "and v3's hashed directory as $HC.r0 (openssl's issuer hash)" \
     crl_in_capath v3 "$HC.r0" "$PUB/root1.crl"
 wait_ok "root1 is back in v3's TRUSTED_ROOTS" has_entry v3 TRUSTED_ROOTS "$T1" pulled
 wait_ok "openssl verify -crl_check -CApath finds root1 and its CRL" verifies v3 -crl_check
+# the same objects under plain names, named by openssl rehash: the same names
+rehashed() {
+	local d=$T_DIR/rehash f
+	rm -rf "$d" && mkdir -p "$d" || return 1
+	for f in "$(vecsd_certs v3)"/*; do cp "$f" "$d/plain-$(basename "$f").pem"; done
+	openssl rehash "$d" >/dev/null 2>&1 || return 1
+	(cd "$d" && find . -type l -printf '%f\n' | sort)
+}
+is "$(rehashed)" "$(cd "$(vecsd_certs v3)" && ls | sort)" \
+    "v3's hashed directory has the names openssl rehash gives the same roots and CRL"
 ok "drop the CRL from root1's entry on n1" adm_modify n1 <<EOF
 dn: cn=$T1,$CA_DN
 changetype: modify

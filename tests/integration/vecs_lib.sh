@@ -2,7 +2,7 @@
 # stopping vecsd in the scratch directory, running vecs-cli against it,
 # and certificates made with the openssl command (fixed dates through a
 # small `openssl ca`).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VECSD=${VECSD:-$top_builddir/vecsd}
 VECSCLI=${VECSCLI:-$top_builddir/vecs-cli}
