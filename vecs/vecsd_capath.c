@@ -136,7 +136,8 @@ capath_name(struct capath_set *s)
 {
 	unsigned n = 0;
 
-	qsort(s->v, s->n, sizeof(*s->v), capath_cmp);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), capath_cmp);
 	for (size_t i = 0; i < s->n; i++) {
 		if (i > 0 && s->v[i].crl == s->v[i - 1].crl && s->v[i].hash == s->v[i - 1].hash)
 			n++;
