@@ -628,6 +628,8 @@ http_event(struct bufferevent *bev, short what, void *arg)
 	struct http_conn *hc = arg;
 
 	(void)bev;
+	if (what == BEV_EVENT_CONNECTED)
+		return;		/* the TLS handshake is done */
 	if (hc->state == HC_WORK) {
 		/* the worker still holds hc: http_send frees it */
 		bufferevent_free(hc->bev);
@@ -636,7 +638,6 @@ http_event(struct bufferevent *bev, short what, void *arg)
 	}
 	/* an error, a write timeout, or the client closed before its
 	 * request was complete */
-	(void)what;
 	http_free(hc);
 }
 
