@@ -127,38 +127,32 @@ lookup_str(const json_t *in, json_t *out, const char *key, const char *where,
 	return true;
 }
 
-/* The array member key of in (absent: empty), bounded. */
-static const json_t *
+/* The array member key of in, bounded: *out is NULL when it is absent
+ * (jansson's array calls take NULL as an empty array). */
+static bool
 lookup_array(const json_t *in, const char *key, const char *where,
-    struct lookup_err *e)
+    const json_t **out, struct lookup_err *e)
 {
-	static json_t *empty;
 	const json_t *v = json_object_get(in, key);
 
-	if (v == NULL) {
-		if (empty == NULL)
-			empty = json_array();	/* shared, never changed */
-		return empty;
-	}
-	if (!json_is_array(v) || json_array_size(v) > LOOKUP_ARR_MAX) {
-		lookup_fail(e, "'%s%s%s' must be an array of at most %d", where,
+	*out = v;
+	if (v != NULL && (!json_is_array(v) || json_array_size(v) > LOOKUP_ARR_MAX))
+		return lookup_fail(e, "'%s%s%s' must be an array of at most %d", where,
 		    where[0] ? "." : "", key, LOOKUP_ARR_MAX);
-		return NULL;
-	}
-	return v;
+	return true;
 }
 
 static bool
 lookup_props(const json_t *in, json_t *out, const char *where, struct lookup_err *e)
 {
 	static const char *const keys[] = { "key", "value", NULL };
-	const json_t *arr = lookup_array(in, "attributes", where, e), *p;
+	const json_t *arr, *p;
 	json_t *res = json_array();
 	char w[96];
 	size_t i;
 
 	json_object_set_new(out, "attributes", res);
-	if (arr == NULL)
+	if (!lookup_array(in, "attributes", where, &arr, e))
 		return false;
 	json_array_foreach(arr, i, p) {
 		json_t *o = json_object();
@@ -184,7 +178,7 @@ lookup_endpoint(const json_t *in, json_t *out, const char *w, struct lookup_err 
 	if (!lookup_members(in, keys, w, e) || !lookup_str(in, out, "type", w, true, NULL, e) ||
 	    !lookup_str(in, out, "protocol", w, true, NULL, e) ||
 	    !lookup_str(in, out, "url", w, true, NULL, e) ||
-	    (certs = lookup_array(in, "sslTrust", w, e)) == NULL)
+	    !lookup_array(in, "sslTrust", w, &certs, e))
 		return false;
 	json_array_foreach(certs, i, c) {
 		if (!json_is_string(c) || !lookup_cert_ok(json_string_value(c)))
@@ -208,7 +202,7 @@ lookup_parse(const struct http_req *q, const char *id, struct lookup_err *e)
 	    "endpoints", NULL };
 	json_error_t jerr;
 	json_t *in, *out = json_object(), *eps = json_array();
-	const json_t *arr, *ep;
+	const json_t *arr = NULL, *ep;
 	char gen[37], w[32];
 	size_t i;
 	bool ok;
@@ -248,7 +242,7 @@ lookup_parse(const struct http_req *q, const char *id, struct lookup_err *e)
 	if (ok && !lookup_id_ok(json_string_value(json_object_get(out, "siteId"))))
 		ok = lookup_fail(e, "'siteId' must be letters, digits or ._:@-");
 	ok = ok && lookup_props(in, out, "", e) &&
-	    (arr = lookup_array(in, "endpoints", "", e)) != NULL;
+	    lookup_array(in, "endpoints", "", &arr, e);
 	for (i = 0; ok && i < json_array_size(arr); i++) {
 		json_t *o = json_object();
 		ep = json_array_get(arr, i);
