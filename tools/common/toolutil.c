@@ -504,12 +504,14 @@ tool_prompt_password(const char *prompt)
 	quiet = saved;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	quiet.c_lflag |= ECHONL;
-	fputs(prompt, stdout);
-	fflush(stdout);
+	/* echo off before the prompt: an answer typed right after it must
+	 * neither show nor be flushed away */
 	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
 		return NULL;
+	fputs(prompt, stdout);
+	fflush(stdout);
 	n = getline(&line, &cap, stdin);
-	tcsetattr(fd, TCSAFLUSH, &saved);
+	tcsetattr(fd, TCSANOW, &saved);
 	if (n < 0) {
 		if (line != NULL)
 			explicit_bzero(line, cap);

@@ -345,6 +345,17 @@ dircli_opt_name(unsigned bit)
 	return "?";
 }
 
+static const char *
+dircli_opt_name_of(int ch)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dircli_cmd_opts) / sizeof(dircli_cmd_opts[0]); i++)
+		if (dircli_cmd_opts[i].opt == ch)
+			return dircli_cmd_opts[i].name;
+	return "?";
+}
+
 /* Sets the subcommand option ch; false when cmd does not take it. */
 static bool
 dircli_set_opt(struct dircli_opts *o, const struct dircli_cmd *cmd, int ch,
@@ -420,7 +431,7 @@ dircli_run(const struct dircli_cmd *cmd, int argc, char **argv)
 		default:
 			if (!dircli_set_opt(&o, cmd, ch, &seen))
 				return dircli_bad_usage("option %s does not apply here",
-				    argv[optind - 1]);
+				    dircli_opt_name_of(ch));
 		}
 	}
 	if (optind < argc)
