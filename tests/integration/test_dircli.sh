@@ -52,12 +52,13 @@ leaf() {
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/$1.key" -out "$W/$1.pem" \
 	    -subj "/CN=$1.example.com" -days 365 -addext basicConstraints=CA:FALSE 2>/dev/null
 }
-# crl CA OUT: an empty CRL (PEM) issued by CA.
+# crl CA OUT [NUMBER]: an empty CRL (PEM) issued by CA, numbered NUMBER
+# (default 01).
 crl() {
 	local d="$W/$1.db"
 	mkdir -p "$d"
 	: >"$d/index.txt"
-	echo 01 >"$d/crlnumber"
+	echo "${3:-01}" >"$d/crlnumber"
 	printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s\ncrlnumber = %s\ndefault_md = sha256\ndefault_crl_days = 30\n' \
 	    "$d/index.txt" "$d/crlnumber" >"$d/ca.cnf"
 	openssl ca -config "$d/ca.cnf" -gencrl -keyfile "$W/$1.key" -cert "$W/$1.pem" \
@@ -75,7 +76,8 @@ ok "openssl makes root3 and its intermediate CA" \
     eval 'ca root3 "/CN=Root Three" && ca inter3 "/CN=Intermediate Three" root3'
 ok "openssl makes a leaf certificate" leaf leaf1
 ok "openssl makes CRLs of root1 (two) and root2" \
-    eval 'crl root1 "$W/root1.crl" && crl root1 "$W/root1b.crl" && crl root2 "$W/root2.crl"'
+    eval 'crl root1 "$W/root1.crl" && crl root1 "$W/root1b.crl" 02 && crl root2 "$W/root2.crl"'
+ok "the two CRLs of root1 differ" eval '! cmp -s "$W/root1.crl" "$W/root1b.crl"'
 cat "$W/root3.pem" "$W/inter3.pem" >"$W/chain3.pem"
 cat "$W/root2.pem" "$W/leaf1.pem" >"$W/mixed.pem"
 ID1=$(id "$W/root1.pem") ID2=$(id "$W/root2.pem")
