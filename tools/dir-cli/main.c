@@ -277,11 +277,13 @@ dircli_values(LDAP *ld, LDAPMessage *e, const char *attr)
 	size_t len = strlen(attr);
 	char *a;
 
-	for (a = ldap_first_attribute(ld, e, &ber); a != NULL && v == NULL;
+	for (a = ldap_first_attribute(ld, e, &ber); a != NULL;
 	    a = ldap_next_attribute(ld, e, ber)) {
 		if (strncasecmp(a, attr, len) == 0 && (a[len] == '\0' || a[len] == ';'))
 			v = ldap_get_values_len(ld, e, a);
 		ldap_memfree(a);
+		if (v != NULL)
+			break;
 	}
 	ber_free(ber, 0);
 	return v;

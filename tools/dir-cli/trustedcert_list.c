@@ -82,7 +82,8 @@ list_run(struct dircli_opts *o)
 		rc = dircli_fail_ld(conn.ld, rc, "Cannot list the trusted roots");
 		goto out;
 	}
-	qsort(acc.v, acc.n, sizeof(*acc.v), list_cmp);
+	if (acc.n > 1)
+		qsort(acc.v, acc.n, sizeof(*acc.v), list_cmp);
 	if (o->json) {
 		arr = json_array();
 		for (i = 0; i < acc.n; i++)
