@@ -23,10 +23,13 @@ static void
 consumer_own_uris(struct own_uris *u)
 {
 	const struct conf *c = &srv->conf;
-	char host[256];
-	const char *h = c->listen, *fmt;
+	char host[256], first[256];
+	const char *h = NULL, *fmt;
 
-	if (h == NULL || *h == '\0' || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0) {
+	/* the first address of the listen list */
+	if (c->listen != NULL && sscanf(c->listen, " %255[^, \t]", first) == 1)
+		h = first;
+	if (h == NULL || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0) {
 		if (gethostname(host, sizeof(host)) != 0)
 			strcpy(host, "localhost");
 		host[sizeof(host) - 1] = '\0';

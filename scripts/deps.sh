@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential autoconf automake libtool pkg-config libldap-dev libdb5.3-dev
 libevent-dev libssl-dev libjansson-dev uuid-dev libinih-dev ldap-utils openssl python3
-iproute2 procps jq python3-ldap groff-base"
+iproute2 procps jq python3-ldap groff-base curl python3-prometheus-client"
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS slapd 389-ds-base"
 missing=""
 for p in $PKGS; do

@@ -54,6 +54,9 @@ static const struct conf_key conf_keys[] = {
 	K("tombstone_lifetime", CONF_INT, tombstone_lifetime, 1, INT_MAX),
 	K("repl_interval", CONF_INT, repl_interval, 1, 86400),
 	K("repl_page_size", CONF_INT, repl_page_size, 1, 100000),
+	K("http_port", CONF_INT, http_port, 0, 65535),
+	K("https_port", CONF_INT, https_port, 0, 65535),
+	K("http_timeout", CONF_INT, http_timeout, 1, 3600),
 };
 
 void
@@ -87,6 +90,8 @@ conf_defaults(struct conf *c)
 	c->tombstone_lifetime = 14 * 86400;
 	c->repl_interval = 30;
 	c->repl_page_size = 1000;
+	c->http_port = 7080;
+	c->http_timeout = 10;
 	c->indexes = strdup("objectClass,cn,uid,objectGUID,userPrincipalName,member,vmwLKUPType");
 }
 
@@ -140,6 +145,8 @@ conf_set(struct conf *c, const char *key, const char *value)
 		if (errno != 0 || end == value || *end != '\0' || n < k->min ||
 		    n > k->max)
 			break;
+		if (k->off == offsetof(struct conf, http_port))
+			c->http_port_set = true;
 		if (k->type == CONF_INT)
 			*(int *)((char *)c + k->off) = (int)n;
 		else

@@ -15,6 +15,7 @@
 
 #include "server.h"
 #include "log.h"
+#include "secret.h"
 
 /* "vsphere.local" -> "dc=vsphere,dc=local" */
 static char *
@@ -239,26 +240,14 @@ init_txn(struct be_txn *t, void *arg, struct diag *d)
 	return LDAP_SUCCESS;
 }
 
-/* The machine account's password, for replication; readable by the
- * daemon's user only. */
 char *
 init_read_secret(const char *path)
 {
-	char buf[1024], *s;
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	s = strdup(buf);
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return s;
+	return secret_read_file(path);
 }
 
+/* The machine account's password, for replication; readable by the
+ * daemon's user only. */
 char *
 init_read_machine_pw(void)
 {

@@ -371,6 +371,7 @@ main_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("signal %d: shutting down", (int)sig);
 	srv->stopping = true;
 	conn_stop_listening();
+	http_stop_listening();
 	main_stop_timer = event_new(srv->base, -1, EV_PERSIST, main_stop_check, NULL);
 	event_add(main_stop_timer, &tick);
 }
@@ -495,7 +496,7 @@ main_serve(void)
 	evthread_use_pthreads();
 	if ((srv->base = event_base_new()) == NULL)
 		return 1;
-	if (main_listen_inet() != 0 || main_listen_ldapi() != 0)
+	if (main_listen_inet() != 0 || main_listen_ldapi() != 0 || http_listen() != 0)
 		return 1;
 	for (size_t i = 0; i < 4; i++) {
 		sev[i] = evsignal_new(srv->base, sigs[i], main_signal, NULL);
@@ -520,6 +521,7 @@ main_serve(void)
 	workq_stop();
 	durable_stop();
 	conn_shutdown();
+	http_shutdown();
 	for (size_t i = 0; i < 4; i++)
 		event_free(sev[i]);
 	if (main_stop_timer != NULL)

@@ -162,9 +162,10 @@ bind_printable(char *s)
 			*s = '?';
 }
 
-/* Counts and logs a failed bind, or forgets the failures of a good one. */
+/* Counts and logs a failed bind, or forgets the failures of a good one;
+ * ctx names the request in the log ("conn=N" or "http=N"). */
 static void
-bind_account(struct op *o, struct bind *b, const char *lname, int rc)
+bind_account(const char *ctx, struct bind *b, const char *lname, int rc)
 {
 	if (rc == LDAP_SUCCESS) {
 		if (b->key != NULL)
@@ -173,12 +174,43 @@ bind_account(struct op *o, struct bind *b, const char *lname, int rc)
 	}
 	if (rc != LDAP_INVALID_CREDENTIALS)
 		return;
-	log_info("conn=%llu BIND dn=\"%s\" failed from %s: %s",
-	    (unsigned long long)o->conn->id, lname, o->conn->peer,
+	log_info("%s BIND dn=\"%s\" failed from %s: %s", ctx, lname, b->peer,
 	    b->locked ? "account locked" : "invalid credentials");
 	if (lockout_fail(b->key, &b->pol))
 		log_warn("account locked: \"%s\" for %d s after %d failed binds",
 		    b->key, b->pol.unlock_interval, b->pol.max_failures);
+}
+
+int
+bind_password(const char *name, const struct berval *cred, const char *peer,
+    const char *ctx, char **ndn, bool *admin)
+{
+	struct bind b = { .name = name, .cred = cred, .peer = peer };
+	char *lname = strdup(name);
+	int rc;
+
+	*ndn = NULL;
+	*admin = false;
+	if (lname == NULL)
+		return LDAP_NO_MEMORY;
+	bind_printable(lname);
+	if (cred->bv_len == 0)
+		rc = LDAP_INVALID_CREDENTIALS;
+	else
+		rc = bind_check(&b);
+	if (cred->bv_len > 0)
+		bind_account(ctx, &b, lname, rc);
+	else
+		stats_bind_failure();
+	if (rc == LDAP_SUCCESS) {
+		*ndn = b.ndn;
+		*admin = b.admin;
+		b.ndn = NULL;
+	}
+	free(b.ndn);
+	free(b.key);
+	free(lname);
+	return rc;
 }
 
 /*
@@ -276,7 +308,8 @@ void
 op_bind(struct op *o)
 {
 	struct berval name, cred = { 0, NULL };
-	struct bind b = { .peer = o->conn->peer };
+	char *ndn = NULL, ctx[32];
+	bool admin = false;
 	ber_int_t version;
 	ber_len_t len;
 	ber_tag_t auth;
@@ -313,12 +346,10 @@ op_bind(struct op *o)
 		diag_set(&d, LDAP_UNWILLING_TO_PERFORM,
 		    "unauthenticated bind (DN with no password) disallowed");
 	else {
-		b.name = cname;
-		b.cred = &cred;
-		rc = bind_check(&b);
-		bind_account(o, &b, lname ? lname : "", rc);
+		snprintf(ctx, sizeof(ctx), "conn=%llu", (unsigned long long)o->conn->id);
+		rc = bind_password(cname, &cred, o->conn->peer, ctx, &ndn, &admin);
 		if (rc == LDAP_SUCCESS) {
-			conn_set_identity(o->conn, b.ndn, b.admin);
+			conn_set_identity(o->conn, ndn, admin);
 			diag_set(&d, LDAP_SUCCESS, "%s", "");
 		} else
 			diag_set(&d, rc, rc == LDAP_INVALID_CREDENTIALS ?
@@ -326,8 +357,7 @@ op_bind(struct op *o)
 	}
 	if (cred.bv_val != NULL)
 		OPENSSL_cleanse(cred.bv_val, cred.bv_len);
-	free(b.ndn);
-	free(b.key);
+	free(ndn);
 	free(cname);
 	free(lname);
 	result_bind(o, &d);

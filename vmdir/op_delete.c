@@ -88,7 +88,12 @@ done:
 static int
 delete_txn(struct be_txn *t, void *arg, struct diag *d)
 {
-	const char *ndn = arg;
+	return delete_entry(t, arg, d);
+}
+
+int
+delete_entry(struct be_txn *t, const char *ndn, struct diag *d)
+{
 	struct entry *e = NULL, *parent = NULL, *dead = NULL, *tomb = NULL;
 	char *pndn = NULL;
 	bool kids = false;

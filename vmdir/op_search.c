@@ -92,25 +92,30 @@ search_attrs(struct search *s, BerElement *ber)
 	return LDAP_SUCCESS;
 }
 
+/* Whether a is selected; *binary when it was asked for with the transfer
+ * option ";binary" (RFC 4522), which its name then carries back. */
 static bool
-search_wants(const struct search *s, const struct attr *a, bool special)
+search_wants(const struct search *s, const struct attr *a, bool special,
+    bool *binary)
 {
 	bool oper = a->at != NULL && a->at->operational;
 
+	*binary = false;
 	if (s->none)
 		return false;
-	if (special && (s->all_user || s->all_oper))
-		return true;
-	if (oper ? s->all_oper : s->all_user)
-		return true;
 	for (size_t i = 0; s->attrs[i] != NULL; i++) {
-		const char *want = s->attrs[i];
+		const char *want = s->attrs[i], *opt = strchr(want, ';');
 		if (strcasecmp(want, a->name) == 0)
 			return true;
-		if (a->at != NULL && schema_at(srv->schema, want) == a->at)
+		if (a->at != NULL && schema_at(srv->schema, want) == a->at) {
+			*binary = opt != NULL && strcasecmp(opt, ";binary") == 0 &&
+			    strchr(a->name, ';') == NULL;
 			return true;
+		}
 	}
-	return false;
+	if (special && (s->all_user || s->all_oper))
+		return true;
+	return oper ? s->all_oper : s->all_user;
 }
 
 /* Attributes computed at read time. */
@@ -169,19 +174,31 @@ static int
 search_send(struct search *s, struct be_txn *t, const struct entry *e, bool special)
 {
 	struct attr *attrs = calloc(e->nattrs + 4, sizeof(*attrs));
+	char **bnames = calloc(e->nattrs + 1, sizeof(*bnames));
 	struct berval computed[4];
 	struct entry view = *e;
 	char *copies[4] = { NULL, NULL, NULL, NULL };
 	const char *rname = NULL;
-	size_t n = 0, nc = 0;
+	size_t n = 0, nc = 0, nb = 0;
+	bool binary;
 	int rc;
 
-	if (attrs == NULL)
+	if (attrs == NULL || bnames == NULL) {
+		free(attrs);
+		free(bnames);
 		return -1;
-	for (size_t i = 0; i < e->nattrs; i++)
-		if (acl_attr_visible(s->op, e->attrs[i].at) &&
-		    search_wants(s, &e->attrs[i], special))
-			attrs[n++] = e->attrs[i];
+	}
+	for (size_t i = 0; i < e->nattrs; i++) {
+		if (!acl_attr_visible(s->op, e->attrs[i].at) ||
+		    !search_wants(s, &e->attrs[i], special, &binary))
+			continue;
+		attrs[n] = e->attrs[i];
+		if (binary && (bnames[nb] = malloc(strlen(attrs[n].name) + 8)) != NULL) {
+			stpcpy(stpcpy(bnames[nb], attrs[n].name), ";binary");
+			attrs[n].name = bnames[nb++];
+		}
+		n++;
+	}
 	if (!special && search_wants_name(s, "entryDN")) {
 		copies[nc] = strdup(e->dn);
 		computed[nc].bv_val = copies[nc];
@@ -215,6 +232,9 @@ search_send(struct search *s, struct be_txn *t, const struct entry *e, bool spec
 	rc = result_entry(s->op, &view, s->typesonly);
 	for (size_t i = 0; i < nc; i++)
 		free(copies[i]);
+	for (size_t i = 0; i < nb; i++)
+		free(bnames[i]);
+	free(bnames);
 	free(attrs);
 	if (rc >= 0) {
 		s->sent++;

@@ -52,6 +52,12 @@ struct conf {
 	int		 tombstone_lifetime;	/* seconds */
 	int		 repl_interval;	/* seconds a quiet supplier holds a pull */
 	int		 repl_page_size;	/* entries per replication page */
+	int		 http_port;	/* HTTP side port, default 7080; 0 disables */
+	bool		 http_port_set;	/* given explicitly: failing to listen
+					 * is then fatal, not a warning */
+	int		 https_port;	/* the same over TLS (tls_cert), 0 = off */
+	int		 http_timeout;	/* seconds for a whole request to arrive
+					 * and for its answer to be read */
 };
 
 #define LDAPI_DEFAULT	"/run/trellis/vmdird.sock"
@@ -211,6 +217,19 @@ void	op_compare(struct op *o);
 void	op_extended(struct op *o);
 /* Purges old tombstones (a workq job). */
 void	delete_purge(void *unused);
+/* Deletes the leaf ndn in t as the delete operation does (it becomes a
+ * tombstone, so the delete replicates). LDAP code with d set. */
+int	delete_entry(struct be_txn *t, const char *ndn, struct diag *d);
+
+/* op_bind.c */
+
+/* Checks a simple bind's name (DN, UPN or account name) and password as
+ * an LDAP bind does, failures counted and locked out the same way; peer
+ * ("addr:port") is whom they count against, ctx names the request in the
+ * log. On LDAP_SUCCESS *ndn (caller frees) and *admin are set;
+ * LDAP_INVALID_CREDENTIALS for a wrong or locked account. */
+int	bind_password(const char *name, const struct berval *cred,
+	    const char *peer, const char *ctx, char **ndn, bool *admin);
 
 /* result.c: encoding of responses (only this file and conn.c write) */
 
@@ -425,6 +444,8 @@ enum stats_op {
 	STATS_OP_MAX
 };
 
+#define STATS_HTTP_CODES	600
+
 struct stats {
 	uint64_t	 ops[STATS_OP_MAX];	/* requests received */
 	uint64_t	 results[128];		/* results sent, by code */
@@ -433,6 +454,7 @@ struct stats {
 	uint64_t	 bytes_in, bytes_out;	/* LDAP messages */
 	uint64_t	 entries_out;		/* search entries sent */
 	uint64_t	 bind_failures, lockouts;
+	uint64_t	 http[STATS_HTTP_CODES];	/* HTTP answers by status */
 };
 
 /* One replication agreement, by its supplier's URI. */
@@ -461,6 +483,8 @@ void	stats_bytes_out(size_t n);
 void	stats_entry_sent(void);
 void	stats_bind_failure(void);
 void	stats_lockout(void);
+/* An HTTP answer with this status was sent. */
+void	stats_http(int status);
 /* A consistent-enough copy of the counters (each read atomically). */
 void	stats_snapshot(struct stats *s);
 /* An agreement's cycle succeeded: applied entries, backlog left. */
@@ -472,6 +496,101 @@ void	stats_repl_forget(const char *uri);
 /* Copies of every agreement's record: *out caller-frees (an array of *n,
  * next pointers NULL). 0 or -1 without memory. */
 int	stats_repl_snapshot(struct stats_repl **out, size_t *n);
+
+/* lookup.c: lookup-service registrations, as the JSON objects of the
+ * HTTP API (README), stored as directory entries */
+
+struct json_t;
+
+/* What a list asks for; NULL members match anything (case-insensitive). */
+struct lookup_filter {
+	const char	*id, *type, *product, *ep_type, *node_id;
+};
+
+/* Every registration matching f, sorted by serviceId: *out is a JSON
+ * array (caller decrefs). LDAP code. */
+int	lookup_list(const struct lookup_filter *f, struct json_t **out);
+/* The number of registrations. */
+int	lookup_count(size_t *n);
+/* Stores reg, complete and checked (every member of the API present,
+ * serviceId set), as who. LDAP_ALREADY_EXISTS if its serviceId is taken,
+ * LDAP_CONSTRAINT_VIOLATION for an unknown site. */
+int	lookup_add(const struct json_t *reg, const char *who, struct diag *d);
+/* Makes the registration id what reg says (same site). */
+int	lookup_replace(const char *id, const struct json_t *reg, const char *who,
+	    struct diag *d);
+/* Deletes the registration id with its endpoints and attributes. */
+int	lookup_remove(const char *id, const char *who, struct diag *d);
+
+/* http.c: the HTTP side port (lookup service, /health, /metrics) */
+
+/* One request, complete, as a handler sees it (on a worker thread). */
+struct http_req {
+	uint64_t	 id;		/* http=N in logs */
+	char		 peer[64];	/* "addr:port" */
+	char		 method[8];
+	char		*path;		/* as sent, without the query */
+	char		*query;		/* after '?', NULL if none */
+	char		*auth;		/* the Authorization header, or NULL */
+	char		*body;		/* NUL-terminated (not counted) */
+	size_t		 bodylen;
+};
+
+/* Its answer, filled by the handler. */
+struct http_resp {
+	int		 status;
+	const char	*ctype;		/* static */
+	char		*body;		/* owned */
+	size_t		 len;
+	char		 extra[256];	/* more header lines, each "\r\n"-ended */
+};
+
+/* Opens http_port and https_port on every listen address. 0 or -1 with
+ * a log. */
+int	http_listen(void);
+/* Stops accepting (shutdown begins). */
+void	http_stop_listening(void);
+/* Closes every HTTP connection and listener (loop thread, after the
+ * loop ended and the workers stopped). */
+void	http_shutdown(void);
+/* Sets the answer: status with body (taken over) of type ctype. */
+void	http_reply(struct http_resp *r, int status, const char *ctype,
+	    char *body, size_t len);
+/* Sets a JSON answer; takes the reference to j (NULL: 500). */
+void	http_json(struct http_resp *r, int status, struct json_t *j);
+/* Sets {"error":{"code":status,"message":...}}. */
+void	http_error(struct http_resp *r, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* The next "key=value" pair of a query string *q (advanced past it),
+ * percent-decoded into key and val: 1, 0 at the end, -1 if malformed
+ * (a bad escape, an embedded NUL, too long). */
+int	http_query_next(const char **q, char *key, size_t klen, char *val,
+	    size_t vlen);
+/* Percent-decodes in[0..len) into out; -1 if malformed or too long. */
+int	http_unescape(const char *in, size_t len, char *out, size_t outlen);
+/* HTTP Basic as an administrator (UPN, account name or DN): true with
+ * *ndn set (caller frees); false with the answer set (401, or 403 for a
+ * valid user who is not an administrator). Failures count as failed
+ * binds and lock out as they do. */
+bool	http_admin(const struct http_req *q, struct http_resp *r, char **ndn);
+
+/* http_health.c */
+
+/* GET /health: state, USN, invocation and every partner, as JSON. */
+void	http_health(const struct http_req *q, struct http_resp *r);
+
+/* http_metrics.c */
+
+/* GET /metrics: the counters in the Prometheus text format 0.0.4. */
+void	http_metrics(const struct http_req *q, struct http_resp *r);
+
+/* http_lookup.c: /lookupservice/sdk */
+
+void	http_lookup_list(const struct http_req *q, struct http_resp *r);
+void	http_lookup_get(const struct http_req *q, struct http_resp *r);
+void	http_lookup_register(const struct http_req *q, struct http_resp *r);
+void	http_lookup_update(const struct http_req *q, struct http_resp *r);
+void	http_lookup_delete(const struct http_req *q, struct http_resp *r);
 
 /* monitor.c: the cn=monitor entries, built from stats.c on each read */
 

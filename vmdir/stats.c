@@ -1,10 +1,10 @@
 /*
  * stats.c: every counter of the node, in one place: requests by type,
  * results by code, connections, bytes, entries sent, failed binds and
- * lockouts, and per replication agreement its last success, last error
+ * lockouts, HTTP answers by status, and per replication agreement its last success, last error
  * and backlog. Counters are atomics bumped where things happen; readers
- * (the cn=monitor entries of monitor.c, the root DSE, later the HTTP
- * /metrics) take a snapshot. Everything counts since the process started.
+ * (the cn=monitor entries of monitor.c, the root DSE, /health and
+ * /metrics of the HTTP side port) take a snapshot. Everything counts since the process started.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,7 @@ static struct {
 	_Atomic uint64_t	 conns, conns_total;
 	_Atomic uint64_t	 bytes_in, bytes_out, entries_out;
 	_Atomic uint64_t	 bind_failures, lockouts;
+	_Atomic uint64_t	 http[STATS_HTTP_CODES];
 } st;
 
 static const char *const stats_op_names[STATS_OP_MAX] = {
@@ -108,6 +109,13 @@ stats_lockout(void)
 }
 
 void
+stats_http(int status)
+{
+	if (status >= 100 && status < STATS_HTTP_CODES)
+		atomic_fetch_add(&st.http[status], 1);
+}
+
+void
 stats_snapshot(struct stats *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -122,6 +130,8 @@ stats_snapshot(struct stats *s)
 	s->entries_out = atomic_load(&st.entries_out);
 	s->bind_failures = atomic_load(&st.bind_failures);
 	s->lockouts = atomic_load(&st.lockouts);
+	for (int i = 0; i < STATS_HTTP_CODES; i++)
+		s->http[i] = atomic_load(&st.http[i]);
 }
 
 /* The record of uri, created if absent (stats_repl_lock held); NULL

@@ -16,7 +16,7 @@ export PYTHONPATH="$top_srcdir/tests/integration${PYTHONPATH:+:$PYTHONPATH}"
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/trellis-test.XXXXXX")
 T_N=0
 T_FAILED=0
-declare -A NODE_PORT NODE_PID NODE_LDAPS
+declare -A NODE_PORT NODE_PID NODE_LDAPS NODE_HTTP
 
 t_cleanup() {
 	local n
@@ -125,15 +125,17 @@ node_sock() {
 
 # node_start NAME [extra vmdird flags]: starts it, waits for the root DSE.
 # Each node has its own local socket (node_sock), never the default one;
-# a flag -o ldapi_socket=... given here overrides it.
+# a flag -o ldapi_socket=... given here overrides it. Its HTTP side port
+# is a free one too (NODE_HTTP, hurl).
 node_start() {
 	local name=$1 port i
 	shift
 	port=${NODE_PORT[$name]:-$(free_port)}
 	NODE_PORT[$name]=$port
+	NODE_HTTP[$name]=${NODE_HTTP[$name]:-$(free_port)}
 	"$VMDIRD" -d "$T_DIR/$name/data" -p "$port" --schema-dir "$SCHEMA_DIR" \
 	    --pid-file "$T_DIR/$name/vmdird.pid" --log-level "${LOG_LEVEL:-info}" \
-	    -o "ldapi_socket=$(node_sock "$name")" "$@" \
+	    -o "ldapi_socket=$(node_sock "$name")" -o "http_port=${NODE_HTTP[$name]}" "$@" \
 	    >>"$T_DIR/$name/vmdird.log" 2>&1 &
 	NODE_PID[$name]=$!
 	for i in $(seq 1 200); do
@@ -168,6 +170,8 @@ node_kill() {
 }
 
 url() { echo "ldap://127.0.0.1:${NODE_PORT[$1]}"; }
+# hurl NAME: the node's HTTP side port.
+hurl() { echo "http://127.0.0.1:${NODE_HTTP[$1]}"; }
 
 # survived NODE WHAT: one TAP line for NODE still running after WHAT; if it
 # died, shows its log tail and restarts it, so later sections still test

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 # ptyrun.py ANSWER CMD...: runs CMD with a terminal as its standard input
-# and output; when CMD asks "Y/N [N] ", types ANSWER and a newline. Prints
-# everything CMD wrote and exits with its status. For the tools' prompts.
+# and output; when CMD asks "Y/N [N] " (or $PTYRUN_PROMPT), types ANSWER
+# and a newline. Prints everything CMD wrote and exits with its status.
+# For the tools' prompts.
 import os
 import pty
 import sys
 import time
 
 answer, cmd = sys.argv[1], sys.argv[2:]
+prompt = os.environ.get("PTYRUN_PROMPT", "Y/N [N] ").encode()
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(cmd[0], cmd)
@@ -21,7 +23,7 @@ while time.monotonic() < deadline:
     if not chunk:
         break
     out += chunk
-    if not asked and b"Y/N [N] " in out:
+    if not asked and prompt in out:
         os.write(fd, answer.encode() + b"\n")
         asked = True
 _, status = os.waitpid(pid, 0)

@@ -174,6 +174,11 @@ wait_ok() {
 	ok "$desc" wait_until "$@"
 }
 
+# own_current NODE: NODE's server object shows its current invocationId:
+# the upkeep that writes it once after a start (within 2 s) is done, so no
+# write of NODE's own is pending.
+own_current() { [ "$(attr_of "$1" "$(srv_dn "$1")" invocationId)" = "$(rootdse_attr "$1" invocationId)" ]; }
+
 # has_dn NODE DN: the entry exists on NODE.
 has_dn() { adm_search "$1" -b "$2" -s base 1.1 | grep -q '^dn:'; }
 no_dn() { ! has_dn "$@" && adm_search "$1" -b "$BASE" -s base 1.1 >/dev/null; }

@@ -30,7 +30,7 @@ unitdir=$(var systemdsystemunitdir) sysusersdir=$(var sysusersdir)
 echo "# sbindir=$sbindir bindir=$bindir pkgdatadir=$pkgdatadir sysconfdir=$sysconfdir"
 echo "# mandir=$mandir unitdir=$unitdir sysusersdir=$sysusersdir"
 CONF=$D$sysconfdir/trellis/vmdird.conf
-TOOLS="vdcadmintool vdcleave vdcrepadmin vecs-cli"
+TOOLS="dir-cli vdcadmintool vdcleave vdcrepadmin vecs-cli"
 VCONF=$D$sysconfdir/trellis/vecsd.conf
 
 ok "make install DESTDIR=... succeeds" mk install DESTDIR="$D"
@@ -238,6 +238,21 @@ like "$OUT" "^Partner: 127\\.0\\.0\\.1:${NODE_PORT[n1]}$" "showpartnerstatus: Pa
 like "$OUT" "^Host available:   Yes$" "showpartnerstatus: Host available:   Yes"
 like "$OUT" "^Status available: Yes$" "showpartnerstatus: Status available: Yes"
 like "$OUT" "^Partner is 0 changes behind\\.$" "showpartnerstatus: Partner is 0 changes behind."
+# dir-cli: a root published on node 1 is listed on node 2
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T_DIR/root.key" -out "$T_DIR/root.pem" \
+    -subj "/CN=Install Root" -days 30 -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+R "$D$bindir/dir-cli" trustedcert publish --cert "$T_DIR/root.pem" -h "127.0.0.1:${NODE_PORT[n1]}" \
+    --login administrator@vsphere.local --password "$ADMIN_PW"
+is "$RC:$OUT" "0:Certificate pubished successfully" "dir-cli trustedcert publish (installed) on node 1"
+rid=$(openssl x509 -in "$T_DIR/root.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
+want=$(printf 'Number of certificates:\t1\n#1:\nCN(id):\t\t%s\nSubject DN:\tCN=Install Root\nCRL present:\tno' "$rid")
+for i in $(seq 1 100); do
+	R "$D$bindir/dir-cli" trustedcert list -h "127.0.0.1:${NODE_PORT[n2]}" \
+	    --login administrator@vsphere.local --password "$ADMIN_PW"
+	[ "$OUT" == "$want" ] && break
+	sleep 0.2
+done
+is "$OUT" "$want" "dir-cli trustedcert list (installed) on node 2 shows it"
 node_stop n2
 node_stop n1
 

@@ -35,6 +35,7 @@ restore_line() { log_since B "$1" | grep -F "replication: restore detected: " ||
 # from B's last write until B is back, so what B's vector says of its
 # previous incarnation comes from B itself, not from A's vector.
 inv_run1=$(rootdse_attr B invocationId)
+wait_ok "B's server object is current (no write of B's own pending)" own_current B
 kill -STOP "${NODE_PID[A]}"
 ok "a write on B that A has not seen (A frozen)" add_users B restart-b 1
 usn_run1=$(rootdse_attr B highestCommittedUSN)
@@ -57,6 +58,7 @@ is "$(rootdse_attr B vmwLastRestore)" "" "plain restart: no vmwLastRestore on B'
 # (again with a last write on B that A has not seen: only B itself can
 # tell its vector how far the snapshot's incarnation went)
 inv_before=$(rootdse_attr B invocationId)
+wait_ok "B's server object is current again after the restart" own_current B
 kill -STOP "${NODE_PID[A]}"
 ok "a write on B that A has not seen (A frozen)" add_users B snap-b 1
 usn_snap=$(rootdse_attr B highestCommittedUSN)

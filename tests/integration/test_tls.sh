@@ -279,6 +279,12 @@ for a in 127.0.0.1 127.0.0.2 '[::1]'; do
 done
 is "$(grep -c "listening on $T_DIR/m/ldapi.sock (ldapi)\$" "$T_DIR/m/vmdird.log")" 1 \
     "listen list: the local socket beside them"
+srv_m="cn=m,cn=Servers,cn=Default-First-Site,cn=Sites,cn=Configuration,$BASE"
+uris_m() { ldapsearch -x -LLL -H "ldap://127.0.0.1:$MP" -D "$ADMIN_DN" -w "$ADMIN_PW" \
+    -b "$srv_m" -s base labeledURI | sed -n 's/^labeledURI: //p' | sort | tr '\n' ' '; }
+want_uris="ldap://127.0.0.1:$MP ldaps://127.0.0.1:$M_LDAPS "
+for i in $(seq 1 100); do [ "$(uris_m)" = "$want_uris" ] && break; sleep 0.1; done
+is "$(uris_m)" "$want_uris" "listen list: the server object names the first address for partners"
 ok "node m stops cleanly" node_stop m
 out=$(timeout 10 "$VMDIRD" -d "$T_DIR/m/data" -p "$(free_port)" --schema-dir "$SCHEMA_DIR" \
     -o "listen=127.0.0.1,not-an-address" -o "ldapi_socket=" 2>&1)

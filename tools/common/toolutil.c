@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "common/ldapc.h"
 #include "tools/common/toolutil.h"
@@ -486,4 +488,36 @@ tool_chomp(char *s)
 
 	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		s[--n] = '\0';
+}
+
+char *
+tool_prompt_password(const char *prompt)
+{
+	struct termios saved, quiet;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int fd = fileno(stdin);
+
+	if (!isatty(fd) || tcgetattr(fd, &saved) != 0)
+		return NULL;
+	quiet = saved;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	/* echo off before the prompt: an answer typed right after it must
+	 * neither show nor be flushed away */
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
+		return NULL;
+	fputs(prompt, stdout);
+	fflush(stdout);
+	n = getline(&line, &cap, stdin);
+	tcsetattr(fd, TCSANOW, &saved);
+	if (n < 0) {
+		if (line != NULL)
+			explicit_bzero(line, cap);
+		free(line);
+		return NULL;
+	}
+	tool_chomp(line);
+	return line;
 }

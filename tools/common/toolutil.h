@@ -123,4 +123,11 @@ void	 tool_json_print(json_t *j);
 /* Strips a trailing newline (and CR) from a line read with getline/fgets. */
 void	 tool_chomp(char *s);
 
+/*
+ * Prints prompt on stdout and reads one line from stdin with echo off:
+ * caller frees (after explicit_bzero). NULL when stdin is not a terminal
+ * or at end of input.
+ */
+char	*tool_prompt_password(const char *prompt);
+
 #endif
