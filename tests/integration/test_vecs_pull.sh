@@ -3,7 +3,7 @@
 # vecsd per node reading its own node's local socket, its timer set to an
 # hour so that only the USN watch can bring a change in time. Roots and
 # CRLs are published with ldapadd/ldapmodify on one node as dir-cli writes
-# them (cn = the SHA-1 thumbprint); every node's TRUSTED_ROOTS, its
+# them (cn = the SHA-1 thumbprint), and once with dir-cli itself; every node's TRUSTED_ROOTS, its
 # TRUSTED_ROOT_CRLS and its hashed directory follow, pulled entries are
 # marked, hand-added ones stay, a hand-added root the directory publishes
 # becomes pulled. With vmdird stopped the stores stay, the log says so
@@ -25,6 +25,7 @@ mkcert root1 "Pull Root One"
 mkcert root2 "Pull Root Two (by hand)"
 mkcert root3 "Pull Root Three (by hand, then published)"
 mkcert root4 "Pull Root Four (published while a node is down)"
+mkcert root5 "Pull Root Five (dir-cli)"
 mkcrl root1
 mkleaf() {
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -227,6 +228,24 @@ wait_ok "the CRL leaves v3's TRUSTED_ROOT_CRLS" no_entry v3 TRUSTED_ROOT_CRLS "$
 wait_ok "and v3's hashed directory" bash -c "[ ! -e '$(vecsd_certs v3)/$HC.r0' ]"
 ok "root1 stays" has_entry v3 TRUSTED_ROOTS "$T1" pulled
 ok "without its CRL, -crl_check fails" not verifies v3 -crl_check
+
+# --- dir-cli trustedcert publish / unpublish, as the runbooks do it
+T5=$(thumb "$PUB/root5.pem")
+dircli() {
+	local n=$1
+	shift
+	timeout 30 "$top_builddir/dir-cli" trustedcert "$@" -h "$(url "$n")" \
+	    --login administrator@vsphere.local --password "$ADMIN_PW"
+}
+R dircli n2 publish --cert "$PUB/root5.pem"
+is "$RC:$OUT" "0:Certificate pubished successfully" "dir-cli trustedcert publish on n2"
+wait_ok "root5 reaches v3's TRUSTED_ROOTS under its thumbprint, pulled" has_entry v3 TRUSTED_ROOTS "$T5" pulled
+wait_ok "and v1's hashed directory" \
+    in_capath v1 "$(openssl x509 -noout -subject_hash -in "$PUB/root5.pem").0" "$PUB/root5.pem"
+R dircli n1 unpublish --cert "$PUB/root5.pem"
+is "$RC:$OUT" "0:Certificate unpubished successfully" "dir-cli trustedcert unpublish on n1"
+wait_ok "root5 leaves v3's TRUSTED_ROOTS" no_entry v3 TRUSTED_ROOTS "$T5"
+wait_ok "and v1's hashed directory" not_in_capath v1 "$PUB/root5.pem"
 
 # --- vmdird down: the store stays, the log says so once, status tells
 before=$(entries v3 TRUSTED_ROOTS)
