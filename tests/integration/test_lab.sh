@@ -16,11 +16,17 @@ PW='Lab-Adm1n!pw'
 R() { OUT=$("$@" 2>&1); RC=$?; }
 lab() { "$LAB" --dir "$DIR" "$@"; }
 port_free() { python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1])))' "$1" 2>/dev/null; }
-# two free ports in a row
+# two free ports in a row, twice (LDAP, HTTP)
 for _ in $(seq 1 50); do
 	P1=$(free_port)
 	P2=$((P1 + 1))
 	[ "$P2" -le 65535 ] && port_free "$P2" && break
+done
+for _ in $(seq 1 50); do
+	H1=$(free_port)
+	H2=$((H1 + 1))
+	[ "$H2" -le 65535 ] && [ "$H1" != "$P1" ] && [ "$H1" != "$P2" ] && [ "$H2" != "$P1" ] &&
+	    port_free "$H2" && break
 done
 lab_pid() { cat "$DIR/$1/pid" 2>/dev/null; }
 running() { kill -0 "$(lab_pid "$1")" 2>/dev/null; }
@@ -29,8 +35,8 @@ lab_cleanup() { "$LAB" --dir "$DIR" down >/dev/null 2>&1; t_cleanup; }
 trap lab_cleanup EXIT
 user="cn=lab-test,cn=Users,$BASE"
 
-R lab up -n 2 --base-port "$P1" --password "$PW"
-is "$RC" 0 "up -n 2 on ports $P1-$P2"
+R lab up -n 2 --base-port "$P1" --http-base-port "$H1" --password "$PW"
+is "$RC" 0 "up -n 2 on ports $P1-$P2 (HTTP $H1-$H2)"
 [ "$RC" = 0 ] || { echo "$OUT" | tail -20 | sed 's/^/#   /'; echo "Bail out! the lab does not come up"; exit 1; }
 UP_OUT=$OUT
 ok "both nodes run" bash -c "kill -0 $(lab_pid node1) && kill -0 $(lab_pid node2)"
@@ -44,6 +50,33 @@ like "$OUT" "^dn: cn=Users,$BASE\$" "and finds the domain's containers"
 like "$UP_OUT" "data $DIR/node1/data" "up says where node1 keeps its data"
 like "$UP_OUT" "log $DIR/node1/vmdird.log" "up says where node1 logs"
 like "$UP_OUT" "password in $DIR/password" "up says where the password is"
+
+# --- certificates, VECS and registrations on every node
+CA_THUMB=$(openssl x509 -in "$DIR/pki/ca.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
+like "$CA_THUMB" '^[0-9a-f]{40}$' "up made a lab CA"
+ONELINER='for i in $(vecs-cli store list); do echo STORE $i; vecs-cli entry list --store $i --text | egrep "Alias|Not After"; done'
+for n in node1 node2; do
+	ok "$n: its vecsd runs" bash -c "kill -0 \$(cat '$DIR/$n/vecsd.pid')"
+	R bash -c "eval \"\$('$LAB' --dir '$DIR' env $n)\"; $ONELINER"
+	is "$RC" 0 "$n: the seed's VECS one-liner runs as printed after 'env $n'"
+	like "$OUT" '^STORE MACHINE_SSL_CERT$' "$n: ... lists MACHINE_SSL_CERT"
+	like "$OUT" $'^Alias :\t__MACHINE_CERT$' "$n: ... with __MACHINE_CERT"
+	like "$OUT" $'^Alias :\t'"$CA_THUMB"'$' "$n: ... and the lab CA in TRUSTED_ROOTS, pulled from the directory"
+	for u in machine vpxd vpxd-extension vsphere-webclient; do
+		like "$OUT" $'^Alias :\t'"$u"'$' "$n: ... and the solution user $u"
+	done
+	is "$(grep -c 'Not After : ' <<<"$OUT")" 6 "$n: ... 6 'Not After' lines (machine, 4 solution users, the lab CA)"
+	ok "$n: the lab CA is in its hashed directory" \
+	    test -f "$DIR/$n/vecs/certs/$(openssl x509 -in "$DIR/pki/ca.pem" -noout -subject_hash).0"
+	R curl -s "http://127.0.0.1:$(cat "$DIR/$n/http_port")/lookupservice/sdk?type=vcenterserver"
+	is "$(python3 -c 'import json,sys; print(sorted(r["nodeId"] for r in json.load(sys.stdin)["registrations"]))' <<<"$OUT")" \
+	    "['node1', 'node2']" "$n: lists both nodes' vcenterserver registrations over HTTP"
+done
+R curl -s "http://127.0.0.1:$H2/lookupservice/sdk"
+is "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["registrations"]))' <<<"$OUT")" 72 \
+    "node2 lists 36 service types for each of the 2 nodes"
+R bash -c "eval \"\$('$LAB' --dir '$DIR' env node2)\"; dir-cli trustedcert list"
+like "$OUT" $'^CN\\(id\\):\t\t'"$CA_THUMB"'$' "dir-cli trustedcert list on node2 shows the lab CA"
 
 # start of a running node: one line, exit 0
 pid1=$(lab_pid node1)
