@@ -2,7 +2,9 @@
 # lab.sh: builds Trellis, brings up a 3-node replicated lab (mesh) on
 # 127.0.0.1:3890-3892 with tools/lab/trellis-lab, and shows replication at
 # work: a user written on node1 read back on node2 and node3, a change on
-# node3 seen on node1, then the lab's status. A lab left from an earlier
+# node3 seen on node1, the lab's status, then node3's certificate stores
+# (the seed's vecs-cli one-liner, the lab CA's root pulled from the
+# directory) and the trusted roots dir-cli lists. A lab left from an earlier
 # run is destroyed first. Stop it with: tools/lab/trellis-lab down
 # (or destroy). Environment: LAB_DIR (default ./run/lab), BASE_PORT
 # (default 3890), TRELLIS_ADMIN_PASSWORD.
@@ -69,4 +71,17 @@ show 1 description "changed on node3"
 echo
 echo "== status"
 "$lab" --dir "$dir" status
+
+# the seeds' lines, as printed, against node3 (after 'trellis-lab env node3')
+eval "$("$lab" --dir "$dir" env node3)"
+echo
+echo "== node3's certificate stores (vecsd): the seed's one-liner"
+oneliner='for i in $(vecs-cli store list); do echo STORE $i; vecs-cli entry list --store $i --text | egrep "Alias|Not After"; done'
+echo "\$ $oneliner"
+# (egrep's status for a store with no entry is 1: not a failure here)
+bash -c "$oneliner" || true
+echo
+echo "== the trusted roots the directory publishes (dir-cli, on node3)"
+echo '$ dir-cli trustedcert list'
+dir-cli trustedcert list
 echo "The lab keeps running: $lab --dir $dir status | stop NODE | start NODE | down | destroy"
