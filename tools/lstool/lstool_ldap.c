@@ -263,15 +263,16 @@ ldapx_collect(struct lstool_conn *c, const struct lstool_filter *f, bool keep_dn
 		struct ldapx_item *it = &col.v[i];
 		json_t *parent = json_object_get(map, it->parent);
 		const char *member = it->kind == LDAPX_EP ? "endpoints" : "attributes";
-		if (it->kind == LDAPX_REG) {
-			if (reg_matches(it->obj, f))
-				json_array_append(arr, it->obj);
+		if (it->kind == LDAPX_REG)
 			continue;
-		}
 		if (parent != NULL && json_is_array(json_object_get(parent, member)) &&
 		    (it->kind == LDAPX_PROP || json_object_get(parent, "endpoints") != NULL))
 			json_array_append(json_object_get(parent, member), it->obj);
 	}
+	/* filters look at the endpoints: only once every child is in place */
+	for (i = 0; i < col.n; i++)
+		if (col.v[i].kind == LDAPX_REG && reg_matches(col.v[i].obj, f))
+			json_array_append(arr, col.v[i].obj);
 	reg_sort(arr);
 	if (!keep_dn)
 		json_array_foreach(arr, i, reg)
