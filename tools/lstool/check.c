@@ -117,13 +117,17 @@ check_find_nodes(struct check *k, struct lstool_conn *c, bool *have_conn)
 	int rc;
 
 	*have_conn = false;
+	memset(c, 0, sizeof(*c));
+	c->o = o;
 	if (need_dir || o->server != NULL) {
 		const char *url = o->url;
 		o->url = NULL;	/* the directory is read over LDAP */
 		rc = lstool_ldap_open(o, c, &msg);
 		o->url = url;
-		if (rc != 0 && need_dir)
+		if (rc != 0 && need_dir) {
+			lstool_close(c);
 			return lstool_fail_msg(o, rc, msg);
+		}
 		if (rc == 0)
 			rc = lstool_ldap_servers(c, &names, &urls, &https, &msg);
 		if (rc != 0) {
@@ -131,6 +135,7 @@ check_find_nodes(struct check *k, struct lstool_conn *c, bool *have_conn)
 				lstool_close(c);
 				return lstool_fail_msg(o, rc, msg);
 			}
+			lstool_close(c);
 			check_add(k, "directory", "WARNING", "Low", NULL, "Give --server with "
 			    "an account that can read the directory.", "The domain's nodes "
 			    "could not be read", "%s; stale registrations are judged against "
@@ -333,7 +338,7 @@ check_describe(const struct check *k, const char *id)
 			out = s;
 			json_object_foreach(vals, v, who) {
 				bool scalar = v[0] == '"' && strlen(v) < 80;
-				s = xasprintf("%s %s on %s,", out, scalar ? v : "one value",
+				s = xasprintf("%s %s on %s;", out, scalar ? v : "one value",
 				    json_string_value(who));
 				free(out);
 				out = s;

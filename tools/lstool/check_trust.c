@@ -197,7 +197,8 @@ trust_days_left(const ASN1_TIME *t)
 
 	if (!ASN1_TIME_diff(&days, &secs, NULL, t))
 		return 0;
-	return days - (days <= 0 && secs < 0);
+	/* whole days left, rounded down (days and secs share their sign) */
+	return days - (days <= 0 && secs < 0 ? 1 : 0);
 }
 
 static size_t
@@ -252,9 +253,9 @@ trust_expiry(struct check *k, json_t *all)
 					    "Plan the certificate's replacement, then update the "
 					    "registration's SSL trust.",
 					    "SSL trust certificate expires soon",
-					    "%s (%s) %s: %s will expire in %d days (%s)",
+					    "%s (%s) %s: %s will expire in %d day%s (%s)",
 					    trust_str(reg, "serviceId"), trust_str(reg, "type"),
-					    trust_str(ep, "url"), subj, days, when);
+					    trust_str(ep, "url"), subj, days, days == 1 ? "" : "s", when);
 				}
 				X509_free(x);
 			}
