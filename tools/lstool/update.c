@@ -34,9 +34,10 @@ update_run(struct lstool_opts *o)
 	if (changed && (rc = c.ops->replace(&c, o->id, reg, &out, &msg)) != 0)
 		goto fail;
 	lstool_close(&c);
-	if (o->json)
-		tool_json_print(out != NULL ? out : json_incref(reg));
-	else
+	if (o->json) {
+		tool_json_print(out != NULL ? out : json_incref(reg));	/* releases it */
+		out = NULL;
+	} else
 		printf(changed ? "Updated service %s\n" : "Service %s unchanged\n", o->id);
 	json_decref(reg);
 	json_decref(out);
