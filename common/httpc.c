@@ -184,9 +184,12 @@ httpc_tls(struct httpc_conn *c, const struct httpc_url *u, const struct httpc_re
 		    NULL) != 1)
 			return httpc_fail(err, errlen, "cannot read CA file %s", q->cafile);
 		SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
-		SSL_set1_host(c->ssl, u->host);
+		/* an address is matched against the certificate's IP names */
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), u->host) != 1)
+			SSL_set1_host(c->ssl, u->host);
 	}
-	SSL_set_tlsext_host_name(c->ssl, u->host);
+	if (strchr(u->host, ':') == NULL && strspn(u->host, "0123456789.") != strlen(u->host))
+		SSL_set_tlsext_host_name(c->ssl, u->host);	/* SNI takes names only */
 	SSL_set_fd(c->ssl, c->fd);
 	if (SSL_connect(c->ssl) != 1) {
 		long v = SSL_get_verify_result(c->ssl);

@@ -13,7 +13,8 @@
 #    (Medium);
 #  - A's machine certificate (in VECS) replaced: the trust no longer
 #    matches; --fix-trust repairs it on A and the fix replicates;
-#  - a stale registration after C leaves the domain (vdcleave).
+#  - a stale registration after C leaves the domain (vdcleave);
+#  - --live against a node serving HTTPS: what the URLs present.
 . "$(dirname "$0")/vecs_lib.sh"
 . "$(dirname "$0")/repl_lib.sh"
 
@@ -200,6 +201,30 @@ like "$OUT" '^\[FAIL\] Stale registration of a node that is not in the domain: v
 like "$OUT" '^\[PASS\] Every node answered: 2 nodes: A, B$' "C is no longer checked"
 ok "unregister C's registration" "$LS" unregister --url "$(sdk A)" --password "$PW" --id vc-C
 wait_ok "clean without C" check_clean
+
+# --- --live: a node (its own domain) that serves HTTPS with its certificate
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$PUB/l.key" -out "$PUB/l.pem" -days 365 \
+    -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+HP=$(free_port)
+ok "start a node with HTTPS" eval 'node_init L && node_start L -o https_port=$HP -o tls_cert=$PUB/l.pem -o tls_key=$PUB/l.key'
+https_known() { attr_of L "$(srv_dn L)" vmwHttpURI | grep -qx "https://127.0.0.1:$HP"; }
+wait_ok "L records its HTTPS base URL too" https_known
+for t in l.pem mB.pem; do
+	"$LS" register --url "https://127.0.0.1:$HP/lookupservice/sdk" --cacert "$PUB/l.pem" --password "$PW" \
+	    --id "live-$t" --product p --type "t-$t" --version 1 \
+	    --endpoint "type=e,protocol=https,url=https://127.0.0.1:$HP/health,trust=$PUB/$t" >/dev/null
+done
+is "$("$LS" list --url "https://127.0.0.1:$HP/lookupservice/sdk" --cacert "$PUB/l.pem" | grep -c 'Service ID:')" 2 \
+    "list over HTTPS, verifying the certificate (--cacert, IP name)"
+R "$LS" list --url "https://127.0.0.1:$HP/lookupservice/sdk"
+like "$RC $OUT" "^1 lstool: TLS to 127.0.0.1:$HP: certificate not trusted" "an untrusted HTTPS certificate: refused"
+R "$LS" check --server "$(url L)" --password "$PW" --live
+is "$RC" 1 "--live: a trust that does not match what is presented: exit 1"
+like "$OUT" "^\[FAIL\] SSL trust does not match the certificate the endpoint presents: live-mB.pem \(t-mB.pem\) https://127.0.0.1:$HP/health$" \
+    "[FAIL] the endpoint presents another certificate"
+like "$OUT" "^\[FAIL\] SSL trust does not match the node.s machine certificate: live-mB.pem .*presented at https://127.0.0.1:$HP\)$" \
+    "[FAIL] the node's machine certificate, as its HTTPS port presents it"
+is "$(grep -c 'live-l.pem' "$T_DIR/r.out")" 0 "the matching registration is not reported"
 
 # --- bad input to check
 R "$LS" check --server "$(url A)" --password wrong

@@ -48,7 +48,7 @@ struct lstool_opts {
 	const char	*id, *name, *description, *product, *type, *version;
 	const char	*site, *node_id, *owner_id, *ep_type;
 	const char	*spec;		/* --spec FILE.json */
-	const char	*new_url;	/* update --url-all: every endpoint's URL */
+	const char	*new_url;	/* update --ep-url: every endpoint's URL */
 	const char	*trust;		/* update --trust FILE */
 	struct lstool_list attrs;	/* --attr k=v */
 	struct lstool_list endpoints;	/* --endpoint SPEC */
