@@ -1,6 +1,7 @@
 /*
  * consumer_server.c: upkeep of this node's server object: it shows the
- * node's current invocationId and the URIs partners reach it at.
+ * node's current invocationId, the URIs partners reach it at and where
+ * it serves HTTP (lstool check finds every node's lookup service so).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,11 @@
 
 /* The URIs partners reach this node at, as its server object records
  * them (labeledURI): LDAP and, when enabled, LDAPS; a wildcard listen
- * address gives the host name. */
+ * address gives the host name. Its HTTP side port's base URLs go to
+ * vmwHttpURI the same way. */
 struct own_uris {
 	char	ldap[300], ldaps[300];
+	char	http[300], https[300];
 };
 
 static void
@@ -35,12 +38,42 @@ consumer_own_uris(struct own_uris *u)
 		host[sizeof(host) - 1] = '\0';
 		h = host;
 	}
-	u->ldap[0] = u->ldaps[0] = '\0';
+	u->ldap[0] = u->ldaps[0] = u->http[0] = u->https[0] = '\0';
 	fmt = strchr(h, ':') ? "%s[%s]:%d" : "%s%s:%d";
 	if (c->port > 0)
 		snprintf(u->ldap, sizeof(u->ldap), fmt, "ldap://", h, c->port);
 	if (c->ldaps_port > 0)
 		snprintf(u->ldaps, sizeof(u->ldaps), fmt, "ldaps://", h, c->ldaps_port);
+	if (c->http_port > 0)
+		snprintf(u->http, sizeof(u->http), fmt, "http://", h, c->http_port);
+	if (c->https_port > 0)
+		snprintf(u->https, sizeof(u->https), fmt, "https://", h, c->https_port);
+}
+
+/* True when attribute name of e holds exactly the non-empty ones of a, b. */
+static bool
+consumer_uris_same(const struct entry *e, const char *name, const char *a,
+    const char *b)
+{
+	const struct attr *v = entry_attr(e, name);
+	size_t want = (a[0] != '\0') + (b[0] != '\0'), have = 0;
+
+	for (size_t i = 0; v != NULL && i < v->nvals; i++)
+		if ((a[0] != '\0' && strcmp(v->vals[i].bv_val, a) == 0) ||
+		    (b[0] != '\0' && strcmp(v->vals[i].bv_val, b) == 0))
+			have++;
+	return have == want && (v != NULL ? v->nvals : 0) == want;
+}
+
+/* Sets attribute name of e to the non-empty ones of a, b. */
+static int
+consumer_uris_set(struct entry *e, const char *name, const char *a, const char *b)
+{
+	entry_del_attr(e, name);
+	if ((a[0] != '\0' && entry_add_str(e, name, a) != 0) ||
+	    (b[0] != '\0' && entry_add_str(e, name, b) != 0))
+		return LDAP_NO_MEMORY;
+	return LDAP_SUCCESS;
 }
 
 /* True when e (this node's server object) does not show the URIs and the
@@ -49,16 +82,11 @@ static bool
 consumer_own_stale(const struct entry *e, const struct own_uris *u)
 {
 	const char *inv = entry_get_str(e, "invocationId");
-	const struct attr *a = entry_attr(e, "labeledURI");
-	size_t want = (u->ldap[0] != '\0') + (u->ldaps[0] != '\0'), have = 0;
 
 	if (inv == NULL || strcmp(inv, srv->invocation) != 0)
 		return true;
-	for (size_t i = 0; a != NULL && i < a->nvals; i++)
-		if (strcmp(a->vals[i].bv_val, u->ldap) == 0 ||
-		    strcmp(a->vals[i].bv_val, u->ldaps) == 0)
-			have++;
-	return have != want || (a != NULL ? a->nvals : 0) != want;
+	return !consumer_uris_same(e, "labeledURI", u->ldap, u->ldaps) ||
+	    !consumer_uris_same(e, "vmwHttpURI", u->http, u->https);
 }
 
 static int
@@ -81,13 +109,10 @@ consumer_own_txn(struct be_txn *t, void *arg, struct diag *d)
 	if ((nw = entry_dup(e)) == NULL || entry_set_str(nw, "invocationId",
 	    srv->invocation) != 0)
 		rc = LDAP_NO_MEMORY;
-	else {
-		entry_del_attr(nw, "labeledURI");
-		if ((u.ldap[0] != '\0' && entry_add_str(nw, "labeledURI", u.ldap) != 0) ||
-		    (u.ldaps[0] != '\0' && entry_add_str(nw, "labeledURI", u.ldaps) != 0) ||
-		    (p = dn_parent(e->ndn)) == NULL)
-			rc = LDAP_NO_MEMORY;
-	}
+	else if (consumer_uris_set(nw, "labeledURI", u.ldap, u.ldaps) != LDAP_SUCCESS ||
+	    consumer_uris_set(nw, "vmwHttpURI", u.http, u.https) != LDAP_SUCCESS ||
+	    (p = dn_parent(e->ndn)) == NULL)
+		rc = LDAP_NO_MEMORY;
 	if (rc == LDAP_SUCCESS && (rc = write_stamp_modify(t, e, nw, "", d)) == LDAP_SUCCESS &&
 	    (rc = be_dn2id(t, p, &pid)) == LDAP_SUCCESS)
 		rc = be_update(t, e, nw, pid);

@@ -30,7 +30,7 @@ unitdir=$(var systemdsystemunitdir) sysusersdir=$(var sysusersdir)
 echo "# sbindir=$sbindir bindir=$bindir pkgdatadir=$pkgdatadir sysconfdir=$sysconfdir"
 echo "# mandir=$mandir unitdir=$unitdir sysusersdir=$sysusersdir"
 CONF=$D$sysconfdir/trellis/vmdird.conf
-TOOLS="dir-cli vdcadmintool vdcleave vdcrepadmin vecs-cli"
+TOOLS="dir-cli lstool vdcadmintool vdcleave vdcrepadmin vecs-cli"
 VCONF=$D$sysconfdir/trellis/vecsd.conf
 
 ok "make install DESTDIR=... succeeds" mk install DESTDIR="$D"
