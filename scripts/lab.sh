@@ -4,7 +4,8 @@
 # work: a user written on node1 read back on node2 and node3, a change on
 # node3 seen on node1, the lab's status, then node3's certificate stores
 # (the seed's vecs-cli one-liner, the lab CA's root pulled from the
-# directory) and the trusted roots dir-cli lists. A lab left from an earlier
+# directory) and the trusted roots dir-cli lists, the seed's lstool
+# pipelines against node1 (HTTP port 7080) and a clean lstool check. A lab left from an earlier
 # run is destroyed first. Stop it with: tools/lab/trellis-lab down
 # (or destroy). Environment: LAB_DIR (default ./run/lab), BASE_PORT
 # (default 3890), TRELLIS_ADMIN_PASSWORD.
@@ -84,4 +85,19 @@ echo
 echo "== the trusted roots the directory publishes (dir-cli, on node3)"
 echo '$ dir-cli trustedcert list'
 dir-cli trustedcert list
+
+# the lookup service: node1 serves HTTP on 7080, so the seed's pipelines
+# run as printed
+echo
+echo "== lookup-service registrations (lstool, the seed's pipelines against node1)"
+sdk=http://localhost:7080/lookupservice/sdk
+echo "\$ lstool list --url $sdk | grep -i \"Service type: vcenterserver\" -A9 | egrep \"Service Type:|Version|URL\""
+lstool list --url "$sdk" | grep -i "Service type: vcenterserver" -A9 | egrep "Service Type:|Version|URL"
+echo "\$ lstool list --url $sdk | grep \"Service Type:\" | sort | uniq -c | head -5"
+lstool list --url "$sdk" | grep "Service Type:" | sort | uniq -c | head -5
+echo
+echo "== lstool check: every node's registrations, compared across the federation"
+vecs=()
+for n in 1 2 3; do vecs+=(--vecs "node$n=$("$lab" --dir "$dir" env "node$n" | sed -n 's/^export VECS_SOCKET=//p')"); done
+lstool check --server "$(url 1)" --password "$pw" "${vecs[@]}"
 echo "The lab keeps running: $lab --dir $dir status | stop NODE | start NODE | down | destroy"

@@ -75,6 +75,24 @@ done
 R curl -s "http://127.0.0.1:$H2/lookupservice/sdk"
 is "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["registrations"]))' <<<"$OUT")" 72 \
     "node2 lists 36 service types for each of the 2 nodes"
+# the seed's lstool pipelines, as printed (the install path and the port aside)
+for n in node1 node2; do
+	sdk="http://localhost:$(cat "$DIR/$n/http_port")/lookupservice/sdk"
+	R bash -c "eval \"\$('$LAB' --dir '$DIR' env $n)\"; lstool list --url $sdk | grep -i \"Service type: vcenterserver\" -A9 | egrep \"Service Type:|Version|URL\" | sed 's/^\t*//' | sort"
+	is "$OUT" "Service Type: vcenterserver
+Service Type: vcenterserver
+URL: https://node1.lab.local:443/sdk
+URL: https://node2.lab.local:443/sdk
+Version: 6.7
+Version: 6.7" "$n: the seed's vcenterserver pipeline prints each node's type, version and URL"
+	R bash -c "eval \"\$('$LAB' --dir '$DIR' env $n)\"; lstool list --url $sdk | grep \"Service Type:\" | sort | uniq -c"
+	is "$(wc -l <<<"$OUT"):$(awk '{print $1}' <<<"$OUT" | sort -u)" "36:2" \
+	    "$n: the seed's count pipeline: 36 service types, 2 registrations each"
+done
+R "$top_builddir/lstool" check --server "ldap://127.0.0.1:$P1" --password "$PW" \
+    --vecs "node1=$DIR/node1/vecsd.sock" --vecs "node2=$DIR/node2/vecsd.sock"
+is "$RC" 0 "lstool check across the lab exits 0"
+like "$OUT" '^Summary: 6 passed, 0 warnings, 0 failed \(0 High\)$' "... every check passes, machine certificates compared"
 R bash -c "eval \"\$('$LAB' --dir '$DIR' env node2)\"; dir-cli trustedcert list"
 like "$OUT" $'^CN\\(id\\):\t\t'"$CA_THUMB"'$' "dir-cli trustedcert list on node2 shows the lab CA"
 
