@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <db.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -241,6 +242,63 @@ be_env_open(struct be *be, const struct be_config *cfg, struct diag *d)
 		    cfg->dir, db_strerror(err));
 	be->env_open = true;
 	return LDAP_SUCCESS;
+}
+
+size_t
+be_cache_auto_mb(uint64_t data_bytes, uint64_t ram_bytes)
+{
+	const uint64_t	 mib = 1 << 20;
+	uint64_t	 want, cap;
+
+	/* data x 1.25 in MiB, rounded up, then up to a multiple of 8 */
+	want = (data_bytes / 4 * 5 + (data_bytes % 4) * 5 / 4 + mib - 1) / mib;
+	want = (want + 7) / 8 * 8;
+	if (ram_bytes > 0) {
+		cap = ram_bytes / 4 / mib;
+		if (want > cap)
+			want = cap;
+	}
+	if (want < BE_CACHE_MIN_MB)
+		want = BE_CACHE_MIN_MB;
+	return (size_t)want;
+}
+
+uint64_t
+be_data_bytes(const char *dir)
+{
+	DIR		*dp;
+	struct dirent	*de;
+	struct stat	 st;
+	char		 path[4096];
+	uint64_t	 sum = 0;
+	size_t		 len;
+
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(dp)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 4 || strcmp(de->d_name + len - 3, ".db") != 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    de->d_name) >= sizeof(path))
+			continue;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_size;
+	}
+	closedir(dp);
+	return sum;
+}
+
+uint64_t
+be_cache_bytes(const struct be *be)
+{
+	u_int32_t	 gb = 0, b = 0;
+	int		 n = 0;
+
+	if (be == NULL || be->env == NULL ||
+	    be->env->get_cachesize(be->env, &gb, &b, &n) != 0)
+		return 0;
+	return (uint64_t)gb << 30 | b;
 }
 
 static struct be_index *

@@ -86,7 +86,7 @@ conf_defaults(struct conf *c)
 	c->write_timeout = 60;
 	c->max_pending = 4096;
 	c->conn_max_pending = 256;
-	c->cache_mb = 32;
+	c->cache_mb = 0;	/* auto: sized from the data and the RAM at start */
 	c->tombstone_lifetime = 14 * 86400;
 	c->repl_interval = 30;
 	c->repl_page_size = 1000;
@@ -140,6 +140,11 @@ conf_set(struct conf *c, const char *key, const char *value)
 		return 0;
 	case CONF_INT:
 	case CONF_SIZE:
+		if (k->off == offsetof(struct conf, cache_mb) &&
+		    strcasecmp(value, "auto") == 0) {
+			c->cache_mb = 0;
+			return 0;
+		}
 		errno = 0;
 		n = strtol(value, &end, 10);
 		if (errno != 0 || end == value || *end != '\0' || n < k->min ||

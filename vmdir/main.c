@@ -157,7 +157,9 @@ main_open(void)
 	struct diag d;
 	char *list, *tok, *save = NULL;
 	const char *idx[64];
-	size_t n = 0;
+	size_t n = 0, mb;
+	uint64_t data = 0, ram = 0;
+	long pages, psize;
 	int rc;
 
 	diag_clear(&d);
@@ -172,7 +174,17 @@ main_open(void)
 		idx[n++] = tok;
 	idx[n] = NULL;
 	bc.dir = srv->conf.data_dir;
-	bc.cache_bytes = srv->conf.cache_mb << 20;
+	/* decided before the environment opens: DB_RECOVER recreates its
+	 * regions on every start, so the new size always takes effect */
+	if ((mb = srv->conf.cache_mb) == 0) {
+		data = be_data_bytes(bc.dir);
+		pages = sysconf(_SC_PHYS_PAGES);
+		psize = sysconf(_SC_PAGESIZE);
+		if (pages > 0 && psize > 0)
+			ram = (uint64_t)pages * (uint64_t)psize;
+		mb = be_cache_auto_mb(data, ram);
+	}
+	bc.cache_bytes = mb << 20;
 	bc.indexes = idx;
 	bc.nosync = srv->conf.nosync;
 	rc = be_open(&bc, srv->schema, &srv->be, &d);
@@ -181,6 +193,15 @@ main_open(void)
 		fprintf(stderr, "vmdird: storage: %s\n", d.text);
 		return -1;
 	}
+	if (srv->conf.cache_mb != 0)
+		log_info("cache: %zu MB (cache_mb; Berkeley DB region %llu KB)",
+		    mb, (unsigned long long)(be_cache_bytes(srv->be) >> 10));
+	else
+		log_info("cache: %zu MB (auto: data %llu MB, RAM %llu MB; "
+		    "Berkeley DB region %llu KB)", mb,
+		    (unsigned long long)((data + (1 << 20) - 1) >> 20),
+		    (unsigned long long)(ram >> 20),
+		    (unsigned long long)(be_cache_bytes(srv->be) >> 10));
 	return init_names();
 }
 

@@ -46,7 +46,7 @@ struct conf {
 	int		 conn_max_pending; /* per connection */
 	int		 size_limit;	/* server-side search limits, 0 = none */
 	int		 time_limit;
-	size_t		 cache_mb;
+	size_t		 cache_mb;	/* BDB cache in MiB, 0 = auto */
 	char		*indexes;	/* comma-separated attribute names */
 	bool		 nosync;
 	int		 tombstone_lifetime;	/* seconds */

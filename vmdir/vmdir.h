@@ -342,6 +342,19 @@ int		 be_open(const struct be_config *cfg, const struct schema *s,
 		    struct be **out, struct diag *d);
 void		 be_close(struct be *be);
 
+/* The cache of an automatic size (cache_mb = auto), in MiB: the data on
+ * disk times 1.25, rounded up to a multiple of 8 MiB, at least 32 MiB and
+ * at most a quarter of the RAM (ram_bytes 0: unknown, no upper bound); the
+ * floor of 32 MiB wins over the quarter of a very small RAM. */
+#define BE_CACHE_MIN_MB	32
+size_t		 be_cache_auto_mb(uint64_t data_bytes, uint64_t ram_bytes);
+/* Sum of the sizes of the *.db files in dir (0 if there are none or dir
+ * does not exist yet). */
+uint64_t	 be_data_bytes(const char *dir);
+/* Size of the cache the open environment really has (Berkeley DB adds
+ * its own overhead to a requested size under 500 MB), in bytes. */
+uint64_t	 be_cache_bytes(const struct be *be);
+
 /* write=false gives a read-committed transaction. */
 int		 be_begin(struct be *be, bool write, struct be_txn **out);
 /* On LDAP_SUCCESS the transaction is durable (unless nosync): commit is
