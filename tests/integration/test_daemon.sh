@@ -185,6 +185,15 @@ is "$(tr -d '[:space:]' <"$T_DIR/d2/conf.pid" 2>/dev/null)" "$CPID" "config file
 stop_pid "$CPID"
 is "$?" 0 "config file: SIGTERM exit 0"
 
+# cache_mb = auto (the default): the size vmdird must pick for d2's data
+# (the .db files x 1.25, up to a MiB, up to a multiple of 8, 32 at least,
+# a quarter of the RAM at most) and the RAM, as it reads them at start
+DATA=$(cat "$T_DIR"/d2/data/*.db | wc -c)
+RAM_MB=$(( $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024 ))
+WANT=$(( (DATA / 4 * 5 + DATA % 4 * 5 / 4 + 1048575) / 1048576 ))
+WANT=$(( (WANT + 7) / 8 * 8 ))
+[ "$WANT" -gt $((RAM_MB / 4)) ] && WANT=$((RAM_MB / 4))
+[ "$WANT" -lt 32 ] && WANT=32
 FP=$(free_port)
 "$VMDIRD" -f "$CONF" -p "$FP" --log-level info >"$T_DIR/conf2.log" 2>&1 &
 CPID=$!
@@ -193,15 +202,28 @@ ok "flags override the file: not on the file's port" bash -c '! ldapsearch -x -H
 ldapsearch -x -H "ldap://127.0.0.1:$FP" -b "" -s base 1.1 >/dev/null 2>&1
 ok "flags override the file: --log-level info, no debug lines" \
     bash -c 'sleep 0.3; ! grep -q "\[debug\]" "$1"' _ "$T_DIR/conf2.log"
+ok "cache_mb = auto: 'cache: $WANT MB (auto: data $(( (DATA + 1048575) / 1048576 )) MB, RAM $RAM_MB MB; ...)'" \
+    grep -Eq "cache: $WANT MB \(auto: data $(( (DATA + 1048575) / 1048576 )) MB, RAM $RAM_MB MB; Berkeley DB region [0-9]+ KB\)" "$T_DIR/conf2.log"
 stop_pid "$CPID"
 is "$?" 0 "flags override the file: SIGTERM exit 0"
 
 # flags before -f still win: the file is read first whatever the order
 FP2=$(free_port)
-"$VMDIRD" -p "$FP2" -f "$CONF" >"$T_DIR/conf3.log" 2>&1 &
+"$VMDIRD" -p "$FP2" -o cache_mb=48 -f "$CONF" >"$T_DIR/conf3.log" 2>&1 &
 CPID=$!
 ok "a flag before -f still overrides the file" wait_serving "$FP2" "$CPID"
+# an explicit cache_mb wins; Berkeley DB adds a quarter for its overhead
+# below 500 MB (61,440 KB) and a few region headers
+like "$(grep -E 'cache: ' "$T_DIR/conf3.log")" '^.*cache: 48 MB \(cache_mb; Berkeley DB region [0-9]+ KB\)$' \
+    "-o cache_mb=48: 'cache: 48 MB (cache_mb; ...)' in the log"
+REGION=$(sed -n 's/.*cache: 48 MB (cache_mb; Berkeley DB region \([0-9]*\) KB).*/\1/p' "$T_DIR/conf3.log")
+ok "-o cache_mb=48: the environment has it (region ${REGION:-?} KB, 61440 to 61504)" \
+    test "${REGION:-0}" -ge 61440 -a "${REGION:-0}" -le 61504
 stop_pid "$CPID"
+
+R timeout 10 "$VMDIRD" -d "$T_DIR/d2/data" -o cache_mb=lots
+is "$RC" 2 "cache_mb=lots exits 2"
+like "$OUT" 'cache_mb' "cache_mb=lots: message names the setting"
 
 printf '[server]\nno_such_setting = 1\n' >"$T_DIR/bad.conf"
 R timeout 10 "$VMDIRD" -f "$T_DIR/bad.conf"
