@@ -19,6 +19,8 @@ Options:
       --add-threads T   ldclt threads for adds               (default 4)
       --search-threads T ldclt threads for searches          (default 8)
       --mod-threads T   ldclt threads modifying during the mixed phase (default 2)
+      --restart         restart each server after the adds, before the searches
+                        (vmdird then sizes its cache from the loaded data)
       --json[=FILE]     also write the medians as JSON (stdout if no FILE)
       --keep            keep the temp dir (data, configs, logs)
       --install         apt-get install missing tools (root only)
@@ -37,7 +39,7 @@ EOF
 }
 
 ENTRIES=${BENCH_ENTRIES:-10000} ROUNDS=${BENCH_ROUNDS:-3} SAMPLES=${BENCH_SAMPLES:-1}
-ADD_THREADS=4 SEARCH_THREADS=8 MOD_THREADS=2 JSON="" KEEP=0 INSTALL=0 SIZES=
+ADD_THREADS=4 SEARCH_THREADS=8 MOD_THREADS=2 JSON="" KEEP=0 INSTALL=0 SIZES="" RESTART=0
 SLAPD_PORT=${SLAPD_PORT:-13890} TRELLIS_PORT=${TRELLIS_PORT:-13891}
 PASS=${BENCH_PASSWORD:-Bench-Passw0rd!}
 SUFFIX="dc=vsphere,dc=local" USERS="cn=Users,dc=vsphere,dc=local"
@@ -52,6 +54,7 @@ while [ $# -gt 0 ]; do
         --add-threads) ADD_THREADS=$2; shift ;;
         --search-threads) SEARCH_THREADS=$2; shift ;;
         --mod-threads) MOD_THREADS=$2; shift ;;
+        --restart) RESTART=1 ;;
         --sizes) SIZES=$2; shift ;;
         --sizes=*) SIZES=${1#--sizes=} ;;
         --json) JSON=- ;;
@@ -109,7 +112,11 @@ cn: Users
 EOF
     "$SLAPADD" -q -f "$dir/slapd.conf" -l "$dir/base.ldif" >"$dir/slapadd.log" 2>&1 \
         || { cat "$dir/slapadd.log" >&2; die "slapadd failed"; }
-    "$SLAPD" -f "$dir/slapd.conf" -h "ldap://$HOST:$port/" -d 0 >"$dir/server.log" 2>&1 </dev/null &
+    run_slapd "$dir" "$port"
+}
+run_slapd() {
+    local dir=$1 port=$2
+    "$SLAPD" -f "$dir/slapd.conf" -h "ldap://$HOST:$port/" -d 0 >>"$dir/server.log" 2>&1 </dev/null &
     SERVER_PID=$!
 }
 
@@ -118,8 +125,12 @@ start_vmdird() {
     mkdir -p "$dir/data"
     "$VMDIRD" --init --data-dir "$dir/data" --password "$PASS" >"$dir/init.log" 2>&1 </dev/null \
         || { tail -20 "$dir/init.log" >&2; die "vmdird --init failed"; }
+    run_vmdird "$dir" "$port"
+}
+run_vmdird() {
+    local dir=$1 port=$2
     "$VMDIRD" --data-dir "$dir/data" --listen "$HOST" --port "$port" --pid-file "$dir/vmdird.pid" \
-        --log-level warn >"$dir/server.log" 2>&1 </dev/null &
+        --log-level warn >>"$dir/server.log" 2>&1 </dev/null &
     SERVER_PID=$!
 }
 
@@ -177,6 +188,12 @@ bench_one() {
     add=$(awk -v n="$found" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }')
     add_cpu=$(per_op $((c1 - c0)) "$found")
     rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+    if [ "$RESTART" = 1 ]; then
+        log "$name: restarting"
+        stop_pid "$pid"
+        "run_$impl" "$dir" "$port"; pid=$SERVER_PID; PIDS+=("$pid")
+        wait_port "$port" "$pid" "$dir/server.log"
+    fi
 
     log "$name: random cn= equality searches, $SEARCH_THREADS threads, $SAMPLES x 10 s"
     c0=$(cpu_us "$pid")
@@ -285,7 +302,7 @@ for n in "${SIZE_LIST[@]}"; do
     size_json+=("$js")
 done
 
-common="\"rounds\": $ROUNDS, \"search_seconds\": $((SAMPLES * 10)), \"add_threads\": $ADD_THREADS, \"search_threads\": $SEARCH_THREADS, \"mod_threads\": $MOD_THREADS, \"trellis_impl\": \"$TRELLIS_IMPL\""
+common="\"restart\": $([ "$RESTART" = 1 ] && echo true || echo false), \"rounds\": $ROUNDS, \"search_seconds\": $((SAMPLES * 10)), \"add_threads\": $ADD_THREADS, \"search_threads\": $SEARCH_THREADS, \"mod_threads\": $MOD_THREADS, \"trellis_impl\": \"$TRELLIS_IMPL\""
 sizes=""
 for js in "${size_json[@]}"; do sizes+="${sizes:+, }{$js}"; done
 if [ ${#size_json[@]} = 1 ]; then
