@@ -249,13 +249,15 @@ ok "the entries (and children) are gone over LDAP" gone A
 
 # the password prompt, on a terminal (typed when "Password: " shows)
 out=$(python3 - "$PW" "$LS" unregister --url "$(sdk A)" --id vsphereui-A <<'PY'
-import os, pty, sys, time
+import os, pty, select, signal, sys, time
 pw, cmd = sys.argv[1], sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(cmd[0], cmd)
 out, typed, end = b"", False, time.monotonic() + 30
 while time.monotonic() < end:
+    if not select.select([fd], [], [], 0.5)[0]:
+        continue
     try:
         chunk = os.read(fd, 4096)
     except OSError:
@@ -266,6 +268,8 @@ while time.monotonic() < end:
     if not typed and b"Password: " in out:
         os.write(fd, pw.encode() + b"\n")
         typed = True
+if time.monotonic() >= end:
+    os.kill(pid, signal.SIGKILL)
 os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace").replace("\r\n", "\n"))
 PY

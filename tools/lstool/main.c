@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "tools/lstool/lstool.h"
@@ -172,39 +171,6 @@ lstool_get_one(struct lstool_conn *c, const char *id, json_t **out, char **msg)
 	return 0;
 }
 
-/* Reads a line from the terminal without echo; caller frees. */
-static char *
-lstool_prompt(const char *prompt)
-{
-	struct termios old, quiet;
-	FILE *tty = fopen("/dev/tty", "r+");
-	char *line = NULL;
-	size_t cap = 0;
-	bool echo_off;
-
-	if (tty == NULL)
-		return NULL;
-	fputs(prompt, tty);
-	fflush(tty);
-	echo_off = tcgetattr(fileno(tty), &old) == 0;
-	if (echo_off) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-	}
-	if (getline(&line, &cap, tty) < 0) {
-		free(line);
-		line = NULL;
-	}
-	if (echo_off)
-		tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fputs("\n", tty);
-	fclose(tty);
-	if (line != NULL)
-		tool_chomp(line);
-	return line;
-}
-
 bool
 lstool_need_password(struct lstool_opts *o)
 {
@@ -212,7 +178,8 @@ lstool_need_password(struct lstool_opts *o)
 		return true;
 	if (!isatty(STDIN_FILENO))
 		return false;
-	o->password = lstool_prompt("Password: ");
+	/* echo goes off before the prompt shows (toolutil) */
+	o->password = tool_prompt_password("Password: ");
 	return o->password != NULL;
 }
 
