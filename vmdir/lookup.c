@@ -19,40 +19,10 @@
 #include <jansson.h>
 
 #include "server.h"
+#include "lkupmap.h"
 #include "repl.h"
 
-/* JSON member <-> attribute of the entry. */
-struct lookup_map {
-	const char	*key;
-	const char	*attr;
-};
-
-static const struct lookup_map lookup_reg_map[] = {
-	{ "serviceId",	 "vmwLKUPServiceId" },
-	{ "name",	 "vmwLKUPServiceNameDefault" },
-	{ "description", "vmwLKUPServiceDescriptionDefault" },
-	{ "product",	 "vmwLKUPProduct" },
-	{ "type",	 "vmwLKUPType" },
-	{ "version",	 "vmwLKUPVersion" },
-	{ "siteId",	 "vmwLKUPSite" },
-	{ "nodeId",	 "vmwLKUPDeploymentNodeId" },
-	{ "ownerId",	 "vmwLKUPOwnerId" },
-	{ NULL, NULL }
-};
-
-static const struct lookup_map lookup_ep_map[] = {
-	{ "type",	"vmwLKUPEndpointType" },
-	{ "protocol",	"vmwLKUPEndpointProtocol" },
-	{ "url",	"vmwLKUPURI" },
-	{ NULL, NULL }
-};
-
-static const struct lookup_map lookup_prop_map[] = {
-	{ "key",	"vmwLKUPPropertyName" },
-	{ "value",	"vmwLKUPPropertyValue" },
-	{ NULL, NULL }
-};
-
+/* the endpoint attribute outside the tables: a list of certificates */
 #define LOOKUP_TRUST	"vmwLKUPEndpointSslTrust"
 
 static bool
@@ -136,7 +106,7 @@ lookup_children_free(struct entry **v, size_t n)
 
 /* The members of map from e, "" for those it lacks. */
 static int
-lookup_fields(json_t *obj, const struct entry *e, const struct lookup_map *m)
+lookup_fields(json_t *obj, const struct entry *e, const struct lkupmap *m)
 {
 	for (; m->key != NULL; m++) {
 		const char *v = entry_get_str(e, m->attr);
@@ -167,7 +137,7 @@ lookup_props_json(struct be_txn *t, uint64_t id, json_t *obj)
 		if (p == NULL || json_array_append_new(arr, p) != 0)
 			rc = LDAP_NO_MEMORY;
 		else
-			rc = lookup_fields(p, v[i], lookup_prop_map);
+			rc = lookup_fields(p, v[i], lkupmap_prop);
 	}
 	lookup_children_free(v, n);
 	return rc;
@@ -184,7 +154,7 @@ lookup_endpoint_json(struct be_txn *t, const struct entry *e, json_t *arr)
 		json_decref(trust);
 		return LDAP_NO_MEMORY;
 	}
-	if ((rc = lookup_fields(ep, e, lookup_ep_map)) != LDAP_SUCCESS) {
+	if ((rc = lookup_fields(ep, e, lkupmap_ep)) != LDAP_SUCCESS) {
 		json_decref(trust);
 		return rc;
 	}
@@ -209,7 +179,7 @@ lookup_json(struct be_txn *t, const struct entry *e, json_t **out)
 		json_decref(eps);
 		return LDAP_NO_MEMORY;
 	}
-	if ((rc = lookup_fields(reg, e, lookup_reg_map)) != LDAP_SUCCESS ||
+	if ((rc = lookup_fields(reg, e, lkupmap_reg)) != LDAP_SUCCESS ||
 	    (rc = lookup_props_json(t, e->id, reg)) != LDAP_SUCCESS) {
 		json_decref(eps);
 		return rc;
@@ -401,7 +371,7 @@ lookup_count(size_t *n)
 /* Replaces the attributes of map in e by the members of obj (an empty
  * string: the attribute goes). */
 static int
-lookup_set(struct entry *e, const json_t *obj, const struct lookup_map *m)
+lookup_set(struct entry *e, const json_t *obj, const struct lkupmap *m)
 {
 	for (; m->key != NULL; m++) {
 		const char *v = json_string_value(json_object_get(obj, m->key));
@@ -465,7 +435,7 @@ lookup_attr_same(const struct entry *old, const struct entry *nw, const char *na
  * (and of extra, if not NULL). */
 static bool
 lookup_same(const struct entry *old, const struct entry *nw,
-    const struct lookup_map *m, const char *extra)
+    const struct lkupmap *m, const char *extra)
 {
 	for (; m->key != NULL; m++)
 		if (!lookup_attr_same(old, nw, m->attr))
@@ -524,7 +494,7 @@ lookup_sync_one(struct be_txn *t, const struct entry *parent, struct entry *old,
     size_t num, const json_t *obj, bool endpoint, const char *who, struct diag *d)
 {
 	const char *oc = endpoint ? "vmwLKUPEndpointRegistration" : "vmwLKUPProperty";
-	const struct lookup_map *m = endpoint ? lookup_ep_map : lookup_prop_map;
+	const struct lkupmap *m = endpoint ? lkupmap_ep : lkupmap_prop;
 	struct entry *nw;
 	char rdn[32];
 	int rc;
@@ -631,7 +601,7 @@ lookup_add_txn(struct be_txn *t, void *arg, struct diag *d)
 		return rc;
 	if ((e = lookup_new(w->id, regs, "vmwLKUPServiceRegistration")) == NULL)
 		return diag_set(d, LDAP_NO_MEMORY, "out of memory");
-	if ((rc = lookup_set(e, w->reg, lookup_reg_map)) == LDAP_SUCCESS &&
+	if ((rc = lookup_set(e, w->reg, lkupmap_reg)) == LDAP_SUCCESS &&
 	    (rc = write_add(t, e, w->who, d)) == LDAP_SUCCESS &&
 	    (rc = lookup_sync(t, e, json_object_get(w->reg, "attributes"), false, w->who,
 	    d)) == LDAP_SUCCESS)
@@ -661,8 +631,8 @@ lookup_replace_txn(struct be_txn *t, void *arg, struct diag *d)
 		rc = diag_set(d, LDAP_NO_MEMORY, "out of memory");
 		goto done;
 	}
-	if ((rc = lookup_set(nw, w->reg, lookup_reg_map)) == LDAP_SUCCESS &&
-	    !lookup_same(old, nw, lookup_reg_map, NULL))
+	if ((rc = lookup_set(nw, w->reg, lkupmap_reg)) == LDAP_SUCCESS &&
+	    !lookup_same(old, nw, lkupmap_reg, NULL))
 		rc = lookup_update(t, old, nw, w->who, d);
 	if (rc == LDAP_SUCCESS)
 		rc = lookup_sync(t, old, json_object_get(w->reg, "attributes"), false,

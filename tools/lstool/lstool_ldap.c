@@ -15,38 +15,8 @@
 #include <strings.h>
 #include <uuid/uuid.h>
 
+#include "lkupmap.h"
 #include "tools/lstool/lstool.h"
-
-struct ldapx_map {
-	const char	*key;
-	const char	*attr;
-};
-
-static const struct ldapx_map ldapx_reg_map[] = {
-	{ "serviceId",	 "vmwLKUPServiceId" },
-	{ "name",	 "vmwLKUPServiceNameDefault" },
-	{ "description", "vmwLKUPServiceDescriptionDefault" },
-	{ "product",	 "vmwLKUPProduct" },
-	{ "type",	 "vmwLKUPType" },
-	{ "version",	 "vmwLKUPVersion" },
-	{ "siteId",	 "vmwLKUPSite" },
-	{ "nodeId",	 "vmwLKUPDeploymentNodeId" },
-	{ "ownerId",	 "vmwLKUPOwnerId" },
-	{ NULL, NULL }
-};
-
-static const struct ldapx_map ldapx_ep_map[] = {
-	{ "type",	"vmwLKUPEndpointType" },
-	{ "protocol",	"vmwLKUPEndpointProtocol" },
-	{ "url",	"vmwLKUPURI" },
-	{ NULL, NULL }
-};
-
-static const struct ldapx_map ldapx_prop_map[] = {
-	{ "key",	"vmwLKUPPropertyName" },
-	{ "value",	"vmwLKUPPropertyValue" },
-	{ NULL, NULL }
-};
 
 #define LDAPX_TRUST	"vmwLKUPEndpointSslTrust"
 #define LDAPX_OC_REG	"vmwLKUPServiceRegistration"
@@ -148,7 +118,7 @@ ldapx_num(const char *cn, const char *prefix)
 }
 
 static void
-ldapx_fields(LDAP *ld, LDAPMessage *e, json_t *obj, const struct ldapx_map *m)
+ldapx_fields(LDAP *ld, LDAPMessage *e, json_t *obj, const struct lkupmap *m)
 {
 	for (; m->key != NULL; m++) {
 		char *v = tool_value(ld, e, m->attr);
@@ -168,7 +138,7 @@ ldapx_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	if (ldapx_has_class(ocs, LDAPX_OC_REG)) {
 		it.kind = LDAPX_REG;
 		it.obj = json_object();
-		ldapx_fields(ld, e, it.obj, ldapx_reg_map);
+		ldapx_fields(ld, e, it.obj, lkupmap_reg);
 		json_object_set_new(it.obj, "attributes", json_array());
 		json_object_set_new(it.obj, "endpoints", json_array());
 	} else if (ldapx_has_class(ocs, LDAPX_OC_EP) && (it.num = ldapx_num(cn,
@@ -177,7 +147,7 @@ ldapx_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		json_t *t = json_array();
 		it.kind = LDAPX_EP;
 		it.obj = json_object();
-		ldapx_fields(ld, e, it.obj, ldapx_ep_map);
+		ldapx_fields(ld, e, it.obj, lkupmap_ep);
 		for (size_t i = 0; trust != NULL && trust[i] != NULL; i++)
 			json_array_append_new(t, json_string(trust[i]));
 		tool_values_free(trust);
@@ -187,7 +157,7 @@ ldapx_entry(LDAP *ld, LDAPMessage *e, void *arg)
 	    "Property")) > 0) {
 		it.kind = LDAPX_PROP;
 		it.obj = json_object();
-		ldapx_fields(ld, e, it.obj, ldapx_prop_map);
+		ldapx_fields(ld, e, it.obj, lkupmap_prop);
 	}
 	if (it.obj != NULL) {
 		json_object_set_new(it.obj, LDAPX_DN, json_string(dn));
@@ -350,7 +320,7 @@ ldapx_str(const json_t *obj, const char *key)
  * old, the replacements and deletions of what changed. */
 static void
 ldapx_map_mods(struct ldapx_mods *m, const json_t *obj, const json_t *old,
-    const struct ldapx_map *map)
+    const struct lkupmap *map)
 {
 	for (; map->key != NULL; map++) {
 		const char *v = ldapx_str(obj, map->key);
@@ -469,7 +439,7 @@ ldapx_sync(struct lstool_conn *c, const char *parent, const json_t *have,
     const json_t *want, bool endpoints, char **msg)
 {
 	size_t nwant = json_array_size(want), nhave = json_array_size(have), i;
-	const struct ldapx_map *map = endpoints ? ldapx_ep_map : ldapx_prop_map;
+	const struct lkupmap *map = endpoints ? lkupmap_ep : lkupmap_prop;
 	int rc = 0;
 
 	for (i = 0; rc == 0 && i < nwant; i++) {
@@ -564,7 +534,7 @@ ldapx_add(struct lstool_conn *c, json_t *reg, json_t **out, char **msg)
 		rc = ldapx_container(c, "ServiceRegistrations", lsdn, msg);
 	if (rc == 0) {
 		dn = xasprintf("cn=%s,%s", id, regs);
-		ldapx_map_mods(&m, reg, NULL, ldapx_reg_map);
+		ldapx_map_mods(&m, reg, NULL, lkupmap_reg);
 		rc = ldapx_add_entry(c, dn, LDAPX_OC_REG, id, &m, msg);
 	}
 	if (rc == 0 && ((rc = ldapx_sync(c, dn, NULL, json_object_get(reg, "attributes"),
@@ -625,7 +595,7 @@ ldapx_replace(struct lstool_conn *c, const char *id, json_t *reg, json_t **out,
 		return LSTOOL_E_INPUT;
 	}
 	dn = ldapx_str(old, LDAPX_DN);
-	ldapx_map_mods(&m, reg, old, ldapx_reg_map);
+	ldapx_map_mods(&m, reg, old, lkupmap_reg);
 	if ((rc = ldapx_modify(c, dn, &m, msg)) == 0 &&
 	    (rc = ldapx_sync(c, dn, json_object_get(old, "attributes"),
 	    json_object_get(reg, "attributes"), false, msg)) == 0 &&

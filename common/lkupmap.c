@@ -1,0 +1,34 @@
+/*
+ * lkupmap.c: the registration, endpoint and attribute tables of
+ * lkupmap.h (classes vmwLKUPServiceRegistration, vmwLKUPEndpointRegistration
+ * and vmwLKUPProperty of schema/50trellis.schema).
+ */
+#include <stddef.h>
+
+#include "lkupmap.h"
+
+const struct lkupmap lkupmap_reg[] = {
+	{ "serviceId",	 "vmwLKUPServiceId" },
+	{ "name",	 "vmwLKUPServiceNameDefault" },
+	{ "description", "vmwLKUPServiceDescriptionDefault" },
+	{ "product",	 "vmwLKUPProduct" },
+	{ "type",	 "vmwLKUPType" },
+	{ "version",	 "vmwLKUPVersion" },
+	{ "siteId",	 "vmwLKUPSite" },
+	{ "nodeId",	 "vmwLKUPDeploymentNodeId" },
+	{ "ownerId",	 "vmwLKUPOwnerId" },
+	{ NULL, NULL }
+};
+
+const struct lkupmap lkupmap_ep[] = {
+	{ "type",	"vmwLKUPEndpointType" },
+	{ "protocol",	"vmwLKUPEndpointProtocol" },
+	{ "url",	"vmwLKUPURI" },
+	{ NULL, NULL }
+};
+
+const struct lkupmap lkupmap_prop[] = {
+	{ "key",	"vmwLKUPPropertyName" },
+	{ "value",	"vmwLKUPPropertyValue" },
+	{ NULL, NULL }
+};
