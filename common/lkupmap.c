@@ -4,6 +4,7 @@
  * and vmwLKUPProperty of schema/50trellis.schema).
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "lkupmap.h"
 
@@ -32,3 +33,17 @@ const struct lkupmap lkupmap_prop[] = {
 	{ "value",	"vmwLKUPPropertyValue" },
 	{ NULL, NULL }
 };
+
+bool
+lkupmap_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > LKUPMAP_ID_MAX)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("._:@-", *s) != NULL))
+			return false;
+	return true;
+}

@@ -1,10 +1,13 @@
 /*
  * lkupmap.h: how a lookup-service registration's JSON members (the API of
  * vmdird's /lookupservice/sdk) map to the attributes of its directory
- * entries. One table for vmdird (vmdir/lookup.c) and lstool's LDAP side.
+ * entries, and which ids are valid. One copy for vmdird (vmdir/lookup.c,
+ * http_lookup.c) and lstool.
  */
 #ifndef COMMON_LKUPMAP_H
 #define COMMON_LKUPMAP_H
+
+#include <stdbool.h>
 
 /* JSON member <-> attribute; each table ends with { NULL, NULL }. */
 struct lkupmap {
@@ -15,5 +18,11 @@ struct lkupmap {
 extern const struct lkupmap lkupmap_reg[];	/* the registration */
 extern const struct lkupmap lkupmap_ep[];	/* an endpoint */
 extern const struct lkupmap lkupmap_prop[];	/* a key/value attribute */
+
+/* Longest serviceId or siteId. */
+#define LKUPMAP_ID_MAX	128
+/* A serviceId or siteId: 1 to LKUPMAP_ID_MAX letters, digits and ._:@-
+ * (they become RDN values and URL path segments). */
+bool	lkupmap_id_ok(const char *s);
 
 #endif /* COMMON_LKUPMAP_H */

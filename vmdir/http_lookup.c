@@ -16,26 +16,10 @@
 #include <openssl/x509.h>
 
 #include "server.h"
+#include "lkupmap.h"
 
 #define LOOKUP_STR_MAX	4096	/* bytes of one string member */
 #define LOOKUP_ARR_MAX	100	/* endpoints, attributes, certificates */
-#define LOOKUP_ID_MAX	128
-
-/* Names that become RDN values and URL path segments: letters, digits
- * and ._:@- only. */
-static bool
-lookup_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > LOOKUP_ID_MAX)
-		return false;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("._:@-", *s) != NULL))
-			return false;
-	return true;
-}
 
 /* A base64 DER X.509 certificate, on one line. */
 static bool
@@ -228,9 +212,9 @@ lookup_parse(const struct http_req *q, const char *id, struct lookup_err *e)
 	if (ok && json_object_get(in, "serviceId") != NULL && id != gen &&
 	    strcmp(json_string_value(json_object_get(out, "serviceId")), id) != 0)
 		ok = lookup_fail(e, "'serviceId' differs from the one in the URL");
-	if (ok && !lookup_id_ok(json_string_value(json_object_get(out, "serviceId"))))
+	if (ok && !lkupmap_id_ok(json_string_value(json_object_get(out, "serviceId"))))
 		ok = lookup_fail(e, "'serviceId' must be 1 to %d letters, digits or ._:@-",
-		    LOOKUP_ID_MAX);
+		    LKUPMAP_ID_MAX);
 	ok = ok && lookup_str(in, out, "name", "", false, "", e) &&
 	    lookup_str(in, out, "description", "", false, "", e) &&
 	    lookup_str(in, out, "product", "", true, NULL, e) &&
@@ -239,7 +223,7 @@ lookup_parse(const struct http_req *q, const char *id, struct lookup_err *e)
 	    lookup_str(in, out, "siteId", "", true, srv->conf.site, e) &&
 	    lookup_str(in, out, "nodeId", "", true, srv->conf.node, e) &&
 	    lookup_str(in, out, "ownerId", "", false, "", e);
-	if (ok && !lookup_id_ok(json_string_value(json_object_get(out, "siteId"))))
+	if (ok && !lkupmap_id_ok(json_string_value(json_object_get(out, "siteId"))))
 		ok = lookup_fail(e, "'siteId' must be letters, digits or ._:@-");
 	ok = ok && lookup_props(in, out, "", e) &&
 	    lookup_array(in, "endpoints", "", &arr, e);
@@ -283,7 +267,7 @@ lookup_path_id(const struct http_req *q, struct http_resp *r, char *id, size_t l
 {
 	const char *seg = strrchr(q->path, '/') + 1;
 
-	if (http_unescape(seg, strlen(seg), id, len) != 0 || !lookup_id_ok(id)) {
+	if (http_unescape(seg, strlen(seg), id, len) != 0 || !lkupmap_id_ok(id)) {
 		http_error(r, 400, "invalid serviceId in the URL");
 		return false;
 	}
@@ -345,7 +329,7 @@ http_lookup_list(const struct http_req *q, struct http_resp *r)
 void
 http_lookup_get(const struct http_req *q, struct http_resp *r)
 {
-	char id[LOOKUP_ID_MAX * 3 + 1];
+	char id[LKUPMAP_ID_MAX * 3 + 1];
 
 	if (lookup_path_id(q, r, id, sizeof(id)))
 		lookup_answer(r, 200, id);
@@ -371,7 +355,7 @@ http_lookup_register(const struct http_req *q, struct http_resp *r)
 	struct lookup_err e;
 	struct diag d;
 	json_t *reg;
-	char *who, id[LOOKUP_ID_MAX + 1];
+	char *who, id[LKUPMAP_ID_MAX + 1];
 	int rc;
 
 	if (!lookup_may_write(q, r, &who))
@@ -398,7 +382,7 @@ http_lookup_register(const struct http_req *q, struct http_resp *r)
 void
 http_lookup_update(const struct http_req *q, struct http_resp *r)
 {
-	char id[LOOKUP_ID_MAX * 3 + 1], *who;
+	char id[LKUPMAP_ID_MAX * 3 + 1], *who;
 	struct lookup_err e;
 	struct diag d;
 	json_t *reg;
@@ -424,7 +408,7 @@ http_lookup_update(const struct http_req *q, struct http_resp *r)
 void
 http_lookup_delete(const struct http_req *q, struct http_resp *r)
 {
-	char id[LOOKUP_ID_MAX * 3 + 1], *who;
+	char id[LKUPMAP_ID_MAX * 3 + 1], *who;
 	struct diag d;
 	int rc;
 

@@ -17,9 +17,9 @@
 #include <openssl/x509.h>
 
 #include "httpc.h"
+#include "lkupmap.h"
 #include "tools/lstool/lstool.h"
 
-#define REG_ID_MAX	128
 #define REG_ARR_MAX	100
 #define REG_STR_MAX	4096
 
@@ -202,20 +202,6 @@ reg_trust_file(const char *path, char **msg)
 
 /* Validation: what vmdird's API checks, plus URLs */
 
-static bool
-reg_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > REG_ID_MAX)
-		return false;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("._:@-", *s) != NULL))
-			return false;
-	return true;
-}
-
 bool
 reg_url_ok(const char *url)
 {
@@ -381,13 +367,13 @@ reg_validate(json_t *reg, char **msg)
 		if (json_string_value(json_object_get(reg, defaulted[i]))[0] == '\0')
 			json_object_del(reg, defaulted[i]);
 	if ((s = json_string_value(json_object_get(reg, "serviceId"))) != NULL &&
-	    !reg_id_ok(s)) {
+	    !lkupmap_id_ok(s)) {
 		*msg = xasprintf("'serviceId' must be 1 to %d letters, digits or ._:@-: '%s'",
-		    REG_ID_MAX, s);
+		    LKUPMAP_ID_MAX, s);
 		return false;
 	}
 	if ((s = json_string_value(json_object_get(reg, "siteId"))) != NULL &&
-	    !reg_id_ok(s)) {
+	    !lkupmap_id_ok(s)) {
 		*msg = xasprintf("'siteId' must be letters, digits or ._:@-: '%s'", s);
 		return false;
 	}
