@@ -290,9 +290,11 @@ lookup_cmp(const void *a, const void *b)
 	    json_string_value(json_object_get(y, "serviceId")));
 }
 
-/* Every registration matching f, sorted by serviceId, into arr. */
+/* Every registration matching f, sorted by serviceId, into arr; with arr
+ * NULL only counted into *count (no registration is built). */
 static int
-lookup_collect(struct be_txn *t, const struct lookup_filter *f, json_t *arr)
+lookup_collect(struct be_txn *t, const struct lookup_filter *f, json_t *arr,
+    size_t *count)
 {
 	struct idset ids = { 0 };
 	char *sites = lookup_sites_ndn();
@@ -302,15 +304,20 @@ lookup_collect(struct be_txn *t, const struct lookup_filter *f, json_t *arr)
 
 	if (sites == NULL)
 		return LDAP_NO_MEMORY;
-	if ((rc = lookup_ids(t, &ids)) == LDAP_SUCCESS && ids.n > 0 &&
+	*count = 0;
+	if ((rc = lookup_ids(t, &ids)) == LDAP_SUCCESS && ids.n > 0 && arr != NULL &&
 	    (v = calloc(ids.n, sizeof(*v))) == NULL)
 		rc = LDAP_NO_MEMORY;
 	for (size_t i = 0; rc == LDAP_SUCCESS && i < ids.n; i++) {
 		struct entry *e;
 		json_t *reg = NULL;
+		bool live;
 		if ((rc = be_get_id(t, ids.ids[i], &e)) != LDAP_SUCCESS)
 			break;
-		if (dn_is_under(e->ndn, sites) && !repl_entry_is_tombstone(e))
+		live = dn_is_under(e->ndn, sites) && !repl_entry_is_tombstone(e);
+		if (live && arr == NULL)
+			(*count)++;
+		else if (live)
 			rc = lookup_json(t, e, &reg);
 		entry_free(e);
 		if (rc == LDAP_SUCCESS && reg != NULL && lookup_matches(reg, f))
@@ -329,25 +336,30 @@ lookup_collect(struct be_txn *t, const struct lookup_filter *f, json_t *arr)
 	return rc;
 }
 
-int
-lookup_list(const struct lookup_filter *f, json_t **out)
+/* lookup_collect in a read transaction, again on deadlock; out NULL
+ * only counts. */
+static int
+lookup_read(const struct lookup_filter *f, json_t **out, size_t *count)
 {
 	struct be_txn *t;
 	int rc = LDAP_BUSY;
 
-	*out = NULL;
+	if (out != NULL)
+		*out = NULL;
 	for (int tries = 0; tries < 8; tries++) {
-		json_decref(*out);
-		if ((*out = json_array()) == NULL)
-			return LDAP_NO_MEMORY;
+		if (out != NULL) {
+			json_decref(*out);
+			if ((*out = json_array()) == NULL)
+				return LDAP_NO_MEMORY;
+		}
 		if ((rc = be_begin(srv->be, false, &t)) != LDAP_SUCCESS)
 			break;
-		rc = lookup_collect(t, f, *out);
+		rc = lookup_collect(t, f, out != NULL ? *out : NULL, count);
 		be_abort(t);
 		if (rc != BE_RETRY)
 			break;
 	}
-	if (rc != LDAP_SUCCESS) {
+	if (rc != LDAP_SUCCESS && out != NULL) {
 		json_decref(*out);
 		*out = NULL;
 	}
@@ -355,14 +367,21 @@ lookup_list(const struct lookup_filter *f, json_t **out)
 }
 
 int
+lookup_list(const struct lookup_filter *f, json_t **out)
+{
+	size_t n;
+
+	return lookup_read(f, out, &n);
+}
+
+int
 lookup_count(size_t *n)
 {
 	struct lookup_filter f = { 0 };
-	json_t *v;
-	int rc = lookup_list(&f, &v);
+	int rc = lookup_read(&f, NULL, n);
 
-	*n = rc == LDAP_SUCCESS ? json_array_size(v) : 0;
-	json_decref(v);
+	if (rc != LDAP_SUCCESS)
+		*n = 0;
 	return rc;
 }
 
