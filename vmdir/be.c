@@ -633,6 +633,12 @@ be_dn2id(struct be_txn *t, const char *ndn, uint64_t *id)
 int
 be_get_id(struct be_txn *t, uint64_t id, struct entry **out)
 {
+	return be_get_id_flags(t, id, 0, out);
+}
+
+int
+be_get_id_flags(struct be_txn *t, uint64_t id, int flags, struct entry **out)
+{
 	DB		*db = t->be->id2entry;
 	struct entry	*e;
 	uint8_t		 kb[8];
@@ -645,7 +651,7 @@ be_get_id(struct be_txn *t, uint64_t id, struct entry **out)
 	be_dbt_malloc(&v);
 	if ((err = db->get(db, t->txn, &k, &v, 0)) != 0)
 		return be_error(err, "id2entry get");
-	e = entry_decode(v.data, v.size);
+	e = entry_decode_flags(v.data, v.size, flags);
 	free(v.data);
 	if (e == NULL) {
 		log_error("be: entry %llu cannot be decoded",

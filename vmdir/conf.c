@@ -41,6 +41,8 @@ static const struct conf_key conf_keys[] = {
 	K("site", CONF_STR, site, 0, 0),
 	K("node", CONF_STR, node, 0, 0),
 	K("threads", CONF_INT, threads, 1, 256),
+	K("loops", CONF_INT, loops, 1, 64),
+	K("loop_reads", CONF_BOOL, loop_reads, 0, 1),
 	K("max_pdu", CONF_SIZE, max_pdu, 1024, 1L << 30),
 	K("idle_timeout", CONF_INT, idle_timeout, 0, 86400 * 7),
 	K("write_timeout", CONF_INT, write_timeout, 1, 86400),
@@ -81,6 +83,9 @@ conf_defaults(struct conf *c)
 	 * pulls have their own threads) */
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	c->threads = ncpu < 2 ? 2 : ncpu > 64 ? 64 : (int)ncpu;
+	/* one event loop per CPU, reads answered on it */
+	c->loops = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
+	c->loop_reads = true;
 	c->max_pdu = 4 << 20;
 	c->idle_timeout = 3600;
 	c->write_timeout = 60;

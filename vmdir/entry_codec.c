@@ -326,74 +326,110 @@ codec_table_get(struct codec_rd *r, char *tab, size_t *n, size_t width, char **s
 	return 0;
 }
 
-/* One packed attributeMetaData value back into its text. */
+/* One packed attributeMetaData value into *m; a value stored as text
+ * (flag 0) goes to *raw instead (owned, bv_val non-NULL). */
 static int
-codec_get_meta(struct codec_rd *r, struct berval *bv, struct codec_meta_ctx *ctx)
+codec_read_meta(struct codec_rd *r, struct codec_meta_ctx *ctx, struct attr_meta *m,
+    struct berval *raw)
 {
 	static const char hex[] = "0123456789abcdef";
-	struct attr_meta m;
 	struct berval name;
 	unsigned char flags;
 	uint64_t stamp, ms;
-	char text[META_MAX], *known = NULL;
+	char *known = NULL;
 	bool fresh;
 
+	raw->bv_val = NULL;
 	if (codec_get_byte(r, &flags) == -1)
 		return -1;
 	if (flags == 0)
-		return codec_get_bytes(r, bv, false);
+		return codec_get_bytes(r, raw, false);
 	if (flags != META_PACKED || codec_get_bytes(r, &name, true) == -1)
 		return -1;
-	if (name.bv_len == 0 || name.bv_len >= sizeof(m.attr)) {
+	if (name.bv_len == 0 || name.bv_len >= sizeof(m->attr)) {
 		free(name.bv_val);
 		return -1;
 	}
-	memcpy(m.attr, name.bv_val, name.bv_len + 1);
+	memcpy(m->attr, name.bv_val, name.bv_len + 1);
 	free(name.bv_val);
-	if (codec_get_uv(r, &m.local_usn) == -1 || codec_get_uv(r, &m.version) == -1 ||
-	    codec_get_uv(r, &m.orig_usn) == -1)
+	if (codec_get_uv(r, &m->local_usn) == -1 || codec_get_uv(r, &m->version) == -1 ||
+	    codec_get_uv(r, &m->orig_usn) == -1)
 		return -1;
 	if (codec_table_get(r, &ctx->inv[0][0], &ctx->ninv, sizeof(ctx->inv[0]), &known,
 	    &fresh) == -1)
 		return -1;
 	if (!fresh)
-		memcpy(m.orig_invocation, known, sizeof(m.orig_invocation));
+		memcpy(m->orig_invocation, known, sizeof(m->orig_invocation));
 	else {
 		if (r->left < 16)
 			return -1;
 		for (size_t i = 0, k = 0; k < 16; k++) {
 			if (i == 8 || i == 13 || i == 18 || i == 23)
-				m.orig_invocation[i++] = '-';
-			m.orig_invocation[i++] = hex[r->p[k] >> 4];
-			m.orig_invocation[i++] = hex[r->p[k] & 0xf];
+				m->orig_invocation[i++] = '-';
+			m->orig_invocation[i++] = hex[r->p[k] >> 4];
+			m->orig_invocation[i++] = hex[r->p[k] & 0xf];
 		}
-		m.orig_invocation[36] = '\0';
+		m->orig_invocation[36] = '\0';
 		r->p += 16;
 		r->left -= 16;
 		codec_table_keep(&ctx->inv[0][0], &ctx->ninv, sizeof(ctx->inv[0]),
-		    m.orig_invocation);
+		    m->orig_invocation);
 	}
 	if (codec_table_get(r, &ctx->time[0][0], &ctx->ntime, sizeof(ctx->time[0]), &known,
 	    &fresh) == -1)
 		return -1;
 	if (!fresh)
-		memcpy(m.orig_time, known, sizeof(m.orig_time));
+		memcpy(m->orig_time, known, sizeof(m->orig_time));
 	else {
 		if (codec_get_uv(r, &stamp) == -1 || codec_get_uv(r, &ms) == -1 ||
 		    stamp > 99999999999999ULL || ms > 999)
 			return -1;
-		snprintf(m.orig_time, sizeof(m.orig_time), "%014" PRIu64 ".%03" PRIu64,
+		snprintf(m->orig_time, sizeof(m->orig_time), "%014" PRIu64 ".%03" PRIu64,
 		    stamp, ms);
 		codec_table_keep(&ctx->time[0][0], &ctx->ntime, sizeof(ctx->time[0]),
-		    m.orig_time);
+		    m->orig_time);
 	}
+	return 0;
+}
+
+/* One packed attributeMetaData value back into its text. */
+static int
+codec_get_meta(struct codec_rd *r, struct berval *bv, struct codec_meta_ctx *ctx)
+{
+	struct attr_meta m;
+	char text[META_MAX];
+
+	if (codec_read_meta(r, ctx, &m, bv) == -1)
+		return -1;
+	if (bv->bv_val != NULL)
+		return 0;
 	meta_format(&m, text, sizeof(text));
 	bv->bv_len = strlen(text);
 	return (bv->bv_val = strdup(text)) != NULL ? 0 : -1;
 }
 
+/* Reads past the values of an attributeMetaData attribute (after its
+ * name), checking them as codec_get_attr would, keeping nothing. */
 static int
-codec_get_attr(struct codec_rd *r, struct attr *a)
+codec_skip_meta(struct codec_rd *r)
+{
+	struct codec_meta_ctx ctx = { 0 };
+	struct attr_meta m;
+	struct berval raw;
+	uint64_t n;
+
+	if (codec_get_uv(r, &n) == -1 || n == 0 || n > r->left)
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		if (codec_read_meta(r, &ctx, &m, &raw) == -1)
+			return -1;
+		free(raw.bv_val);
+	}
+	return 0;
+}
+
+static int
+codec_get_attr(struct codec_rd *r, struct attr *a, int flags)
 {
 	struct codec_meta_ctx ctx = { 0 };
 	struct berval name;
@@ -406,6 +442,11 @@ codec_get_attr(struct codec_rd *r, struct attr *a)
 	if (name.bv_len == 0)
 		return -1;
 	meta = r->version == CODEC_V2 && strcasecmp(a->name, "attributeMetaData") == 0;
+	if (meta && (flags & ENTRY_DECODE_NO_META)) {
+		free(a->name);
+		a->name = NULL;
+		return codec_skip_meta(r) == 0 ? 1 : -1;
+	}
 	/* every value takes at least one byte (four in version 1) */
 	if (codec_get_uv(r, &n) == -1 || n == 0 ||
 	    n > r->left / (r->version == CODEC_V1 ? 4 : 1))
@@ -423,6 +464,12 @@ codec_get_attr(struct codec_rd *r, struct attr *a)
 
 struct entry *
 entry_decode(const void *buf, size_t len)
+{
+	return entry_decode_flags(buf, len, 0);
+}
+
+struct entry *
+entry_decode_flags(const void *buf, size_t len, int flags)
 {
 	struct codec_rd r = { buf, len, 0 };
 	struct entry *e;
@@ -458,10 +505,13 @@ entry_decode(const void *buf, size_t len)
 		goto fail;
 	if (n > 0 && (e->attrs = calloc((size_t)n, sizeof(*e->attrs))) == NULL)
 		goto fail;
-	while (e->nattrs < n) {
+	for (uint64_t i = 0; i < n; i++) {
+		int got;
 		e->nattrs++;
-		if (codec_get_attr(&r, &e->attrs[e->nattrs - 1]) == -1)
+		if ((got = codec_get_attr(&r, &e->attrs[e->nattrs - 1], flags)) == -1)
 			goto fail;
+		if (got == 1)
+			e->nattrs--;	/* skipped */
 	}
 	if (r.left != 0)
 		goto fail;

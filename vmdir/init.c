@@ -36,7 +36,7 @@ init_domain_dn(const char *domain)
 int
 init_names(void)
 {
-	char buf[2048], *n;
+	char buf[2048];
 
 	if ((srv->suffix = init_domain_dn(srv->conf.domain)) == NULL ||
 	    dn_normalize(srv->schema, srv->suffix, &srv->nsuffix) != LDAP_SUCCESS) {
@@ -54,11 +54,10 @@ init_names(void)
 		return -1;
 	snprintf(buf, sizeof(buf), "cn=%s,cn=Servers,cn=%s,cn=Sites,cn=Configuration,%s",
 	    srv->conf.node, srv->conf.site, srv->suffix);
-	if (dn_normalize(srv->schema, buf, &n) != LDAP_SUCCESS) {
+	if (dn_normalize(srv->schema, buf, &srv->server_ndn) != LDAP_SUCCESS) {
 		fprintf(stderr, "vmdird: invalid node or site name\n");
 		return -1;
 	}
-	free(n);
 	srv->server_dn = strdup(buf);
 	snprintf(buf, sizeof(buf), "cn=Deleted Objects,%s", srv->suffix);
 	if (dn_normalize(srv->schema, buf, &srv->deleted_ndn) != LDAP_SUCCESS)
@@ -76,7 +75,7 @@ void
 init_free_names(void)
 {
 	char **names[] = { &srv->suffix, &srv->nsuffix, &srv->admin_ndn,
-	    &srv->admins_ndn, &srv->dcadmins_ndn, &srv->server_dn,
+	    &srv->admins_ndn, &srv->dcadmins_ndn, &srv->server_dn, &srv->server_ndn,
 	    &srv->deleted_ndn, &srv->lostfound_ndn, &srv->policy_ndn };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -448,11 +448,7 @@ main_rotate_txn(struct be_txn *t, void *arg, struct diag *d)
 	if (rc != LDAP_SUCCESS)
 		return rc;
 	/* the server object shows the current incarnation */
-	char *ndn = NULL;
-	if (dn_normalize(srv->schema, srv->server_dn, &ndn) != LDAP_SUCCESS)
-		return LDAP_OTHER;
-	rc = be_get_dn(t, ndn, &e);
-	free(ndn);
+	rc = be_get_dn(t, srv->server_ndn, &e);
 	if (rc == LDAP_NO_SUCH_OBJECT)
 		return LDAP_SUCCESS;	/* a joining node gets it from its partner */
 	if (rc != LDAP_SUCCESS)

@@ -206,6 +206,7 @@ op_run(void *arg)
 void
 op_resume(struct op *o)
 {
+	o->on_loop = false;
 	if (workq_requeue(op_run, o, o->pull.bv_val != NULL) == 0)
 		return;
 	/* no worker will take it: only let it free what it holds */
@@ -213,7 +214,19 @@ op_resume(struct op *o)
 	op_run(o);
 }
 
-/* Queues o for a worker, or holds it behind a bind in progress. */
+/* Reads run where they were read, without a hand-off: searches (not
+ * replication pulls, which wait) and compares. */
+static bool
+op_on_loop(const struct op *o)
+{
+	if (!srv->conf.loop_reads || o->limit || srv->stopping)
+		return false;
+	return (o->tag == LDAP_REQ_SEARCH && o->pull.bv_val == NULL) ||
+	    o->tag == LDAP_REQ_COMPARE;
+}
+
+/* Runs o on its loop, queues it for a worker, or holds it behind a bind
+ * in progress. */
 static void
 op_submit(struct op *o)
 {
@@ -231,6 +244,11 @@ op_submit(struct op *o)
 	if (o->tag == LDAP_REQ_BIND)
 		c->binding = true;
 	pthread_mutex_unlock(&c->lock);
+	if (op_on_loop(o)) {
+		o->on_loop = true;
+		op_run(o);
+		return;
+	}
 	if (o->limit || srv->stopping || (o->pull.bv_val != NULL ?
 	    workq_push_repl(op_run, o) : workq_push(op_run, o)) != 0) {
 		result_error(o, result_tag(o->tag), LDAP_BUSY,

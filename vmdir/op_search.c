@@ -19,6 +19,7 @@
 #define SEARCH_GONE	(-2000)
 /* Internal: the client's output is over the bound; the search is parked. */
 #define SEARCH_PARKED	(-2001)
+#define SEARCH_YIELD	(-2002)	/* parked where it is, output not full */
 
 struct search {
 	struct op	*op;
@@ -38,6 +39,8 @@ struct search {
 	size_t		 pos;		/* the next candidate to look at */
 	uint64_t	 after;		/* paged: ids up to the cookie's are done */
 	size_t		 page;		/* paged: entries per page, 0 = all */
+	size_t		 examined;	/* candidates looked at on the loop */
+	int		 decode;	/* entry_decode_flags of the candidates */
 };
 
 static void
@@ -140,20 +143,18 @@ search_repl_state(struct be_txn *t, const struct entry *e, const char **name)
 	const char *uri = entry_get_str(e, "labeledURI");
 	char key[600], *v = NULL, *out = NULL;
 	struct utdv u = REPL_UTDV_INIT;
-	char *sndn = NULL;
-	bool own;
+	const char *sndn = srv->server_ndn;
 
-	if (t == NULL || dn_normalize(srv->schema, srv->server_dn, &sndn) != LDAP_SUCCESS)
+	if (t == NULL || sndn == NULL || !dn_is_under(e->ndn, sndn))
 		return NULL;
-	own = dn_is_under(e->ndn, sndn);
-	if (own && strcmp(e->ndn, sndn) == 0) {
+	if (strcmp(e->ndn, sndn) == 0) {
 		*name = "upToDateVector";
 		if (be_meta_get(t, "utdv", &v) == LDAP_SUCCESS)
 			repl_utdv_parse(v, &u);
 		repl_utdv_set_max(&u, srv->invocation, be_usn_highest(srv->be));
 		repl_utdv_format(&u, &out);
 		repl_utdv_free(&u);
-	} else if (own && uri != NULL && entry_attr(e, "lastLocalUsnProcessed") == NULL) {
+	} else if (uri != NULL && entry_attr(e, "lastLocalUsnProcessed") == NULL) {
 		*name = "lastLocalUsnProcessed";
 		snprintf(key, sizeof(key), "hwm:%s", uri);
 		if (be_meta_get(t, key, &v) == LDAP_SUCCESS)
@@ -162,7 +163,6 @@ search_repl_state(struct be_txn *t, const struct entry *e, const char **name)
 			out = strdup("0");
 	}
 	free(v);
-	free(sndn);
 	return out;
 }
 
@@ -321,6 +321,19 @@ search_index(struct be_txn *t, const struct filter *f, struct idset *out, int *r
 	}
 }
 
+/* True if the filter looks at attribute type at. */
+static bool
+search_filter_uses(const struct filter *f, const struct at_def *at)
+{
+	if (f->kind == FILTER_AND || f->kind == FILTER_OR || f->kind == FILTER_NOT) {
+		for (size_t i = 0; i < f->nchildren; i++)
+			if (search_filter_uses(f->children[i], at))
+				return true;
+		return false;
+	}
+	return f->at == at;
+}
+
 /* True if the filter asserts a value of a private attribute: matching it
  * would leak the value (a hash) bit by bit. */
 static bool
@@ -387,9 +400,12 @@ search_scan(struct search *s, struct be_txn *t, struct diag *d, uint64_t *next)
 			continue;
 		if (s->op->abandoned)
 			return SEARCH_GONE;
+		/* the rest on a worker, from this candidate on */
+		if (s->op->on_loop && ++s->examined > OP_LOOP_BUDGET)
+			return SEARCH_YIELD;
 		if (search_timed_out(s))
 			return diag_set(d, LDAP_TIMELIMIT_EXCEEDED, "time limit exceeded");
-		rc = be_get_id(t, s->ids.ids[s->pos], &e);
+		rc = be_get_id_flags(t, s->ids.ids[s->pos], s->decode, &e);
 		if (rc == LDAP_NO_SUCH_OBJECT)
 			continue;
 		if (rc != LDAP_SUCCESS)
@@ -452,6 +468,8 @@ search_run(struct search *s, bool first, struct diag *d, uint64_t *next)
 	be_abort(t);
 	if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT)
 		return d->rc;
+	if (rc == SEARCH_YIELD)
+		return SEARCH_PARKED;
 	if (rc == SEARCH_GONE || rc == SEARCH_PARKED)
 		return rc;
 	if (d->rc == LDAP_SUCCESS)
@@ -646,6 +664,10 @@ op_search(struct op *o)
 		search_free(s);
 		return;
 	}
+	/* attributeMetaData is decoded only for a search that uses it */
+	if (!search_wants_name(s, "attributeMetaData") &&
+	    !search_filter_uses(s->filter, schema_at(srv->schema, "attributeMetaData")))
+		s->decode = ENTRY_DECODE_NO_META;
 	rc = search_run(s, true, &d, &next);
 	search_finish(s, rc, &d, next);
 }

@@ -39,6 +39,8 @@ struct conf {
 	char		*site;		/* Default-First-Site */
 	char		*node;		/* this node's name (host name) */
 	int		 threads;	/* worker threads (default: one per CPU) */
+	int		 loops;		/* event loops for connections (one per CPU) */
+	bool		 loop_reads;	/* searches and compares run on the loop */
 	size_t		 max_pdu;	/* largest request accepted, bytes */
 	int		 idle_timeout;	/* seconds; 0 = none */
 	int		 write_timeout;	/* seconds a client may leave output unread */
@@ -85,6 +87,7 @@ struct server {
 	char			*admins_ndn;	/* the Administrators group */
 	char			*dcadmins_ndn;	/* machine accounts of the nodes */
 	char			*server_dn;	/* this node's server object */
+	char			*server_ndn;	/* the same, normalised */
 	char			*deleted_ndn;	/* cn=Deleted Objects (tombstones) */
 	char			*lostfound_ndn;	/* cn=LostAndFound (orphans) */
 	char			*policy_ndn;	/* password and lockout policy */
@@ -199,7 +202,15 @@ struct op {
 	struct op	*parked_next;	/* conn->parked list */
 	bool		 unflushed;	/* committed a change not yet on disk:
 					 * its answer waits for the flush */
+	bool		 on_loop;	/* running on its connection's event
+					 * loop: a search yields to a worker
+					 * after OP_LOOP_BUDGET candidates */
 };
+
+/* Candidates a search examines on the event loop before it goes on on a
+ * worker: a short read answers without a hand-off, a long one does not
+ * hold up the loop's other connections. */
+#define OP_LOOP_BUDGET	64
 
 /* Decodes one framed message and runs it; takes ownership of pdu. */
 void	op_dispatch(struct conn *c, void *pdu, size_t len);

@@ -85,6 +85,11 @@ uint64_t	 entry_get_u64(const struct entry *e, const char *name);
  * decoded entry's ndn is recomputed by the caller if needed (it is stored). */
 int		 entry_encode(const struct entry *e, void **buf, size_t *len);
 struct entry	*entry_decode(const void *buf, size_t len);
+/* entry_decode leaving out what flags say: ENTRY_DECODE_NO_META drops
+ * attributeMetaData (read past, still checked), which most reads never
+ * look at and which costs the most to decode. */
+#define ENTRY_DECODE_NO_META	0x1
+struct entry	*entry_decode_flags(const void *buf, size_t len, int flags);
 
 /* dn.c */
 
@@ -372,6 +377,9 @@ int		 be_flush(struct be *be);
 /* Lookups. *out is caller-freed. LDAP_NO_SUCH_OBJECT if absent. */
 int		 be_get_dn(struct be_txn *t, const char *ndn, struct entry **out);
 int		 be_get_id(struct be_txn *t, uint64_t id, struct entry **out);
+/* be_get_id decoding with entry_decode_flags' flags. */
+int		 be_get_id_flags(struct be_txn *t, uint64_t id, int flags,
+		    struct entry **out);
 /* Id of a DN without decoding the entry; LDAP_NO_SUCH_OBJECT if absent. */
 int		 be_dn2id(struct be_txn *t, const char *ndn, uint64_t *id);
 
