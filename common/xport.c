@@ -52,6 +52,8 @@ struct xport_listener {
 	SSL_CTX			*tls;
 	xport_accept_fn		 fn;
 	void			*arg;
+	xport_base_fn		 base_fn;	/* NULL: the listener's loop */
+	void			*base_arg;
 	char			*path;		/* unix: the socket file */
 	dev_t			 dev;
 	ino_t			 ino;
@@ -301,7 +303,8 @@ xport_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
-	if ((bev = l->t->wrap(evconnlistener_get_base(evl), fd, l->tls)) == NULL) {
+	if ((bev = l->t->wrap(l->base_fn != NULL ? l->base_fn(l->base_arg) :
+	    evconnlistener_get_base(evl), fd, l->tls)) == NULL) {
 		log_error("cannot set up a connection from %s", peer.name);
 		evutil_closesocket(fd);
 		return;
@@ -352,6 +355,13 @@ xport_listen(struct event_base *base, const struct xport *t, const char *where,
 	}
 	evconnlistener_set_error_cb(l->evl, xport_accept_error);
 	return l;
+}
+
+void
+xport_listener_set_base(struct xport_listener *l, xport_base_fn fn, void *arg)
+{
+	l->base_fn = fn;
+	l->base_arg = arg;
 }
 
 void

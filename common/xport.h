@@ -52,6 +52,12 @@ struct xport_listener;
 struct xport_listener *xport_listen(struct event_base *base,
 	    const struct xport *t, const char *where, mode_t mode, SSL_CTX *tls,
 	    xport_accept_fn fn, void *arg, char *err, size_t errlen);
+/* Chooses the event loop of each connection l accepts (called on the
+ * listener's loop thread); without one, connections stay on the
+ * listener's loop. */
+typedef struct event_base *(*xport_base_fn)(void *arg);
+void	xport_listener_set_base(struct xport_listener *l, xport_base_fn fn,
+	    void *arg);
 /* Stops accepting (the socket stays open until xport_listener_free). */
 void	xport_listener_disable(struct xport_listener *l);
 /* Closes l and removes its socket file unless another process has put

@@ -441,7 +441,8 @@ conn_start_tls(struct conn *c)
 		return -1;
 	}
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
-	if ((tlsbev = xport_starttls(srv->base, c->bev, srv->tls)) == NULL) {
+	if ((tlsbev = xport_starttls(bufferevent_get_base(c->bev), c->bev,
+	    srv->tls)) == NULL) {
 		bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
 		pthread_mutex_unlock(&c->lock);
 		return -1;
@@ -492,6 +493,7 @@ conn_listen(const struct xport *t, const char *where)
 		free(cl);
 		return -1;
 	}
+	xport_listener_set_base(cl->xl, loops_pick, NULL);
 	cl->next = conn_listeners;
 	conn_listeners = cl;
 	log_info("listening on %s (%s)", where, t == &xport_unix ? "ldapi" :

@@ -511,7 +511,7 @@ main_serve(void)
 		return 1;
 	}
 	evthread_use_pthreads();
-	if ((srv->base = event_base_new()) == NULL)
+	if ((srv->base = event_base_new()) == NULL || loops_start(srv->conf.loops) != 0)
 		return 1;
 	if (main_listen_inet() != 0 || main_listen_ldapi() != 0 || http_listen() != 0)
 		return 1;
@@ -534,10 +534,12 @@ main_serve(void)
 	log_info("vmdird %s serving %s as %s (serverId %d, invocationId %s)",
 	    PACKAGE_VERSION, srv->suffix, srv->conf.node, srv->server_id, srv->invocation);
 	event_base_dispatch(srv->base);
+	loops_stop();
 	repl_stop();
 	workq_stop();
 	durable_stop();
 	conn_shutdown();
+	loops_free();
 	http_shutdown();
 	for (size_t i = 0; i < 4; i++)
 		event_free(sev[i]);

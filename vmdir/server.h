@@ -284,6 +284,15 @@ int	durable_send(struct conn *c, const struct berval *msg, ber_int_t msgid,
 bool	durable_idle(void);
 void	durable_stop(void);
 
+/* loops.c: the event loops of the client connections (srv->base keeps
+ * the listeners, signals and timers) */
+int	loops_start(int n);
+/* The loop for a new connection, in turn (an xport_base_fn). */
+struct event_base *loops_pick(void *arg);
+/* Ends every loop and joins its thread (their connections stay). */
+void	loops_stop(void);
+void	loops_free(void);
+
 /* workq.c: worker threads that run operations off the event loop */
 
 int	workq_start(int threads);
