@@ -94,6 +94,8 @@ monitor_server(void)
 	rc |= monitor_add_u64(e, "vmwMonitorBytesReceived", s.bytes_in);
 	rc |= monitor_add_u64(e, "vmwMonitorBytesSent", s.bytes_out);
 	rc |= monitor_add_u64(e, "vmwMonitorEntriesSent", s.entries_out);
+	rc |= monitor_add_u64(e, "vmwMonitorLoopReads", s.loop_reads);
+	rc |= monitor_add_u64(e, "vmwMonitorLoopHandoffs", s.loop_handoffs);
 	rc |= monitor_add_u64(e, "highestCommittedUSN", be_usn_highest(srv->be));
 	rc |= monitor_add_u64(e, "vmwBindFailures", s.bind_failures);
 	rc |= monitor_add_u64(e, "vmwAccountLockouts", s.lockouts);

@@ -246,6 +246,7 @@ op_submit(struct op *o)
 	pthread_mutex_unlock(&c->lock);
 	if (op_on_loop(o)) {
 		o->on_loop = true;
+		stats_loop_read();
 		op_run(o);
 		return;
 	}

@@ -468,8 +468,10 @@ search_run(struct search *s, bool first, struct diag *d, uint64_t *next)
 	be_abort(t);
 	if (rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT)
 		return d->rc;
-	if (rc == SEARCH_YIELD)
+	if (rc == SEARCH_YIELD) {
+		stats_loop_handoff();
 		return SEARCH_PARKED;
+	}
 	if (rc == SEARCH_GONE || rc == SEARCH_PARKED)
 		return rc;
 	if (d->rc == LDAP_SUCCESS)

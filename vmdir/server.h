@@ -474,6 +474,8 @@ struct stats {
 	uint64_t	 bytes_in, bytes_out;	/* LDAP messages */
 	uint64_t	 entries_out;		/* search entries sent */
 	uint64_t	 bind_failures, lockouts;
+	uint64_t	 loop_reads;		/* answered on an event loop */
+	uint64_t	 loop_handoffs;		/* of those, gone on on a worker */
 	uint64_t	 http[STATS_HTTP_CODES];	/* HTTP answers by status */
 };
 
@@ -501,6 +503,9 @@ void	stats_conn_close(void);
 void	stats_bytes_in(size_t n);
 void	stats_bytes_out(size_t n);
 void	stats_entry_sent(void);
+/* A read ran on its event loop; one went on on a worker past the budget. */
+void	stats_loop_read(void);
+void	stats_loop_handoff(void);
 void	stats_bind_failure(void);
 void	stats_lockout(void);
 /* An HTTP answer with this status was sent. */

@@ -19,6 +19,7 @@ static struct {
 	_Atomic uint64_t	 conns, conns_total;
 	_Atomic uint64_t	 bytes_in, bytes_out, entries_out;
 	_Atomic uint64_t	 bind_failures, lockouts;
+	_Atomic uint64_t	 loop_reads, loop_handoffs;
 	_Atomic uint64_t	 http[STATS_HTTP_CODES];
 } st;
 
@@ -97,6 +98,18 @@ stats_entry_sent(void)
 }
 
 void
+stats_loop_read(void)
+{
+	atomic_fetch_add(&st.loop_reads, 1);
+}
+
+void
+stats_loop_handoff(void)
+{
+	atomic_fetch_add(&st.loop_handoffs, 1);
+}
+
+void
 stats_bind_failure(void)
 {
 	atomic_fetch_add(&st.bind_failures, 1);
@@ -130,6 +143,8 @@ stats_snapshot(struct stats *s)
 	s->entries_out = atomic_load(&st.entries_out);
 	s->bind_failures = atomic_load(&st.bind_failures);
 	s->lockouts = atomic_load(&st.lockouts);
+	s->loop_reads = atomic_load(&st.loop_reads);
+	s->loop_handoffs = atomic_load(&st.loop_handoffs);
 	for (int i = 0; i < STATS_HTTP_CODES; i++)
 		s->http[i] = atomic_load(&st.http[i]);
 }

@@ -74,6 +74,8 @@ static const struct mon_field mon_server_fields[] = {
 	{ "bytesReceived", "vmwMonitorBytesReceived", true },
 	{ "bytesSent", "vmwMonitorBytesSent", true },
 	{ "entriesSent", "vmwMonitorEntriesSent", true },
+	{ "loopReads", "vmwMonitorLoopReads", true },
+	{ "loopHandoffs", "vmwMonitorLoopHandoffs", true },
 	{ "highestCommittedUSN", "highestCommittedUSN", true },
 	{ "bindFailures", "vmwBindFailures", true },
 	{ "accountLockouts", "vmwAccountLockouts", true },
