@@ -206,6 +206,16 @@ be_db_open(struct be *be, DB **out, const char *name, bool dups,
 	return LDAP_SUCCESS;
 }
 
+/* Mutexes for a cache of bytes: one per 4 KB buffer, and as many again
+ * for the hash buckets, locks and transactions. */
+static u_int32_t
+be_mutexes(size_t bytes)
+{
+	uint64_t n = bytes / 4096 * 2 + 8192;
+
+	return n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (u_int32_t)n;
+}
+
 static int
 be_env_open(struct be *be, const struct be_config *cfg, struct diag *d)
 {
@@ -225,6 +235,15 @@ be_env_open(struct be *be, const struct be_config *cfg, struct diag *d)
 	    cfg->cache_bytes >> 30, cfg->cache_bytes & ((1U << 30) - 1), 1)) != 0)
 		return diag_set(d, LDAP_OTHER, "cache size %zu: %s",
 		    cfg->cache_bytes, db_strerror(err));
+	/* Room to grow: Berkeley DB would allocate every mutex the largest
+	 * cache could need (a buffer's worth per page) at open; start with
+	 * what the first size needs and let the mutex region grow with it. */
+	if (cfg->cache_max_bytes > cfg->cache_bytes && ((err = env->set_cache_max(env,
+	    cfg->cache_max_bytes >> 30, cfg->cache_max_bytes & ((1U << 30) - 1))) != 0 ||
+	    (err = env->mutex_set_init(env, be_mutexes(cfg->cache_bytes))) != 0 ||
+	    (err = env->mutex_set_max(env, be_mutexes(cfg->cache_max_bytes))) != 0))
+		return diag_set(d, LDAP_OTHER, "cache maximum %zu: %s",
+		    cfg->cache_max_bytes, db_strerror(err));
 	if ((err = env->set_tx_max(env, BE_TX_MAX)) != 0 ||
 	    (err = env->set_lk_max_lockers(env, BE_LOCKERS)) != 0 ||
 	    (err = env->set_lk_max_locks(env, BE_LOCKS)) != 0 ||
@@ -263,6 +282,14 @@ be_cache_auto_mb(uint64_t data_bytes, uint64_t ram_bytes)
 	return (size_t)want;
 }
 
+size_t
+be_cache_grow_mb(size_t cur_mb, uint64_t data_bytes, uint64_t ram_bytes)
+{
+	size_t want = be_cache_auto_mb(data_bytes, ram_bytes);
+
+	return want > cur_mb + cur_mb / 8 ? want : 0;
+}
+
 uint64_t
 be_data_bytes(const char *dir)
 {
@@ -299,6 +326,20 @@ be_cache_bytes(const struct be *be)
 	    be->env->get_cachesize(be->env, &gb, &b, &n) != 0)
 		return 0;
 	return (uint64_t)gb << 30 | b;
+}
+
+int
+be_cache_resize(struct be *be, uint64_t bytes)
+{
+	int err;
+
+	if ((err = be->env->set_cachesize(be->env, (u_int32_t)(bytes >> 30),
+	    (u_int32_t)(bytes & ((1U << 30) - 1)), 0)) != 0) {
+		log_warn("be: cannot resize the cache to %llu KB: %s",
+		    (unsigned long long)(bytes >> 10), db_strerror(err));
+		return -1;
+	}
+	return 0;
 }
 
 static struct be_index *

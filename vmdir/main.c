@@ -157,9 +157,7 @@ main_open(void)
 	struct diag d;
 	char *list, *tok, *save = NULL;
 	const char *idx[64];
-	size_t n = 0, mb;
-	uint64_t data = 0, ram = 0;
-	long pages, psize;
+	size_t n = 0;
 	int rc;
 
 	diag_clear(&d);
@@ -174,17 +172,7 @@ main_open(void)
 		idx[n++] = tok;
 	idx[n] = NULL;
 	bc.dir = srv->conf.data_dir;
-	/* decided before the environment opens: DB_RECOVER recreates its
-	 * regions on every start, so the new size always takes effect */
-	if ((mb = srv->conf.cache_mb) == 0) {
-		data = be_data_bytes(bc.dir);
-		pages = sysconf(_SC_PHYS_PAGES);
-		psize = sysconf(_SC_PAGESIZE);
-		if (pages > 0 && psize > 0)
-			ram = (uint64_t)pages * (uint64_t)psize;
-		mb = be_cache_auto_mb(data, ram);
-	}
-	bc.cache_bytes = mb << 20;
+	cache_plan(&bc);
 	bc.indexes = idx;
 	bc.nosync = srv->conf.nosync;
 	rc = be_open(&bc, srv->schema, &srv->be, &d);
@@ -193,15 +181,7 @@ main_open(void)
 		fprintf(stderr, "vmdird: storage: %s\n", d.text);
 		return -1;
 	}
-	if (srv->conf.cache_mb != 0)
-		log_info("cache: %zu MB (cache_mb; Berkeley DB region %llu KB)",
-		    mb, (unsigned long long)(be_cache_bytes(srv->be) >> 10));
-	else
-		log_info("cache: %zu MB (auto: data %llu MB, RAM %llu MB; "
-		    "Berkeley DB region %llu KB)", mb,
-		    (unsigned long long)((data + (1 << 20) - 1) >> 20),
-		    (unsigned long long)(ram >> 20),
-		    (unsigned long long)(be_cache_bytes(srv->be) >> 10));
+	cache_log();
 	return init_names();
 }
 
@@ -521,7 +501,7 @@ main_serve(void)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (workq_start(srv->conf.threads) != 0 || durable_start() != 0 ||
-	    repl_start() != 0 || main_pidfile() != 0)
+	    repl_start() != 0 || cache_start() != 0 || main_pidfile() != 0)
 		return 1;
 	srv->started = time(NULL);
 	{
@@ -534,6 +514,7 @@ main_serve(void)
 	log_info("vmdird %s serving %s as %s (serverId %d, invocationId %s)",
 	    PACKAGE_VERSION, srv->suffix, srv->conf.node, srv->server_id, srv->invocation);
 	event_base_dispatch(srv->base);
+	cache_stop();
 	loops_stop();
 	repl_stop();
 	workq_stop();

@@ -284,6 +284,16 @@ int	durable_send(struct conn *c, const struct berval *msg, ber_int_t msgid,
 bool	durable_idle(void);
 void	durable_stop(void);
 
+/* cache.c: the Berkeley DB cache's size, fixed or grown with the data */
+struct be_config;
+/* Sets bc's cache sizes from the settings and the data in bc->dir. */
+void	cache_plan(struct be_config *bc);
+/* Logs the size chosen (after be_open). */
+void	cache_log(void);
+/* The timer that grows an automatic cache (main loop). */
+int	cache_start(void);
+void	cache_stop(void);
+
 /* loops.c: the event loops of the client connections (srv->base keeps
  * the listeners, signals and timers) */
 int	loops_start(int n);

@@ -324,6 +324,8 @@ struct be_config {
 	const char	**indexes;	/* NULL-terminated attribute names to index
 					 * for equality (objectClass, cn, ...) */
 	bool		  nosync;	/* true: commits are not flushed (tests only) */
+	size_t		  cache_max_bytes; /* what be_cache_resize may grow it
+					 * to (0: it stays cache_bytes) */
 };
 
 /* Returned by any be_* call when Berkeley DB chose this transaction as a
@@ -359,6 +361,12 @@ uint64_t	 be_data_bytes(const char *dir);
 /* Size of the cache the open environment really has (Berkeley DB adds
  * its own overhead to a requested size under 500 MB), in bytes. */
 uint64_t	 be_cache_bytes(const struct be *be);
+/* Resizes the cache of an open environment (up to cache_max_bytes). */
+int		 be_cache_resize(struct be *be, uint64_t bytes);
+/* The size in MB an automatic cache of cur_mb should grow to for the data
+ * now on disk (be_cache_auto_mb), or 0 to stay: it grows once the data
+ * wants an eighth more, and never shrinks while running. */
+size_t		 be_cache_grow_mb(size_t cur_mb, uint64_t data_bytes, uint64_t ram_bytes);
 
 /* write=false gives a read-committed transaction. */
 int		 be_begin(struct be *be, bool write, struct be_txn **out);

@@ -28,7 +28,7 @@ static const char *indexes[] = { "objectClass", "cn", "uid", NULL };
 static struct be *
 be_start(const char *dir, bool nosync, struct diag *d)
 {
-	struct be_config	 cfg = { dir, 8 * 1024 * 1024, indexes, nosync };
+	struct be_config	 cfg = { dir, 8 * 1024 * 1024, indexes, nosync, 0 };
 	struct be		*be;
 
 	if (be_open(&cfg, sch, &be, d) != LDAP_SUCCESS)
@@ -694,13 +694,85 @@ test_crash(const char *dir)
 	be_close(be);
 }
 
+/* Fills about 48 MB of pages: 48 entries with a 1 MB value each. */
+static int
+fill_cache(struct be *be)
+{
+	static char big[1 << 20];
+	struct be_txn	*t;
+	struct entry	*e;
+	char		 dn[64], cn[16];
+	uint64_t	 usn, pid;
+	int		 rc = 0;
+
+	memset(big, 'x', sizeof(big));
+	for (int i = 0; i < 48 && rc == 0; i++) {
+		snprintf(cn, sizeof(cn), "big%d", i);
+		snprintf(dn, sizeof(dn), "cn=%s," SUFFIX, cn);
+		if ((rc = be_begin(be, true, &t)) != LDAP_SUCCESS)
+			break;
+		if ((rc = be_usn_next(t, &usn)) == LDAP_SUCCESS &&
+		    (rc = be_dn2id(t, SUFFIX, &pid)) == LDAP_SUCCESS) {
+			if ((e = mkentry(dn, "person", cn, usn)) == NULL ||
+			    entry_add_value(e, "description", big, sizeof(big)) != 0)
+				rc = LDAP_NO_MEMORY;
+			else
+				rc = be_add(t, e, pid);
+			entry_free(e);
+		}
+		if (rc == LDAP_SUCCESS)
+			rc = be_commit(t);
+		else
+			be_abort(t);
+	}
+	return rc;
+}
+
+/* An environment opened with room to grow resizes its cache while open
+ * (Berkeley DB resizes in whole regions of the first size, and only once
+ * the first region is in use: the node retries at its next look), keeps
+ * its data, and opens again at its first size. */
+static void
+test_cache_grow(const char *dir)
+{
+	struct be_config	 cfg = { dir, 32 << 20, indexes, true, 256 << 20 };
+	struct diag		 d = { 0 };
+	struct be		*be;
+	uint64_t		 id;
+	struct be_txn		*t;
+	struct entry		*e = NULL;
+
+	ok(be_open(&cfg, sch, &be, &d) == LDAP_SUCCESS, "open with a 256 MB ceiling: %s",
+	    d.text);
+	if (be == NULL)
+		return;
+	ok(be_cache_bytes(be) >= 32 << 20 && be_cache_bytes(be) < 64 << 20,
+	    "starts near 32 MB (%llu KB)", (unsigned long long)(be_cache_bytes(be) >> 10));
+	ok(add_one(be, SUFFIX, NULL, "domain", NULL, &id) == 0, "an entry before");
+	ok(fill_cache(be) == 0, "48 MB of entries fill the first region");
+	ok(be_cache_resize(be, 128 << 20) == 0, "grown to 128 MB while open");
+	ok(be_cache_bytes(be) >= 120 << 20 && be_cache_bytes(be) <= 256 << 20,
+	    "the cache reports about 128 MB (%llu KB)",
+	    (unsigned long long)(be_cache_bytes(be) >> 10));
+	ok(be_cache_resize(be, 1 << 30) != 0, "past the ceiling: refused");
+	ok(be_begin(be, false, &t) == LDAP_SUCCESS && be_get_id(t, id, &e) == LDAP_SUCCESS &&
+	    strcmp(e->ndn, SUFFIX) == 0, "the entry reads back after the resize");
+	entry_free(e);
+	be_abort(t);
+	be_close(be);
+	cfg.cache_max_bytes = 0;
+	ok(be_open(&cfg, sch, &be, &d) == LDAP_SUCCESS && be_cache_bytes(be) < 64 << 20,
+	    "opened again at its first size: %s", d.text);
+	be_close(be);
+}
+
 int
 main(void)
 {
 	const char		*top = getenv("top_srcdir");
 	char			 dir[] = "/tmp/test_be.XXXXXX", schemadir[512], sub[600];
 	struct diag		 d = { 0 };
-	struct be_config	 bad = { NULL, 0, NULL, true };
+	struct be_config	 bad = { NULL, 0, NULL, true, 0 };
 	const char		*badidx[] = { "cn", "noSuchAttr", NULL };
 	struct be		*be;
 
@@ -740,6 +812,10 @@ main(void)
 
 	snprintf(sub, sizeof(sub), "%s/crash", dir);
 	test_crash(sub);
+	rmdir_flat(sub);
+
+	snprintf(sub, sizeof(sub), "%s/grow", dir);
+	test_cache_grow(sub);
 	rmdir_flat(sub);
 
 	rmdir(dir);

@@ -64,6 +64,18 @@ main(void)
 	is_int(be_cache_auto_mb(1000 * MIB, 0), 1256,
 	    "RAM unknown: no ceiling (1250 -> 1256 MB)");
 
+	/* growth while running: once the data wants an eighth more */
+	is_int(be_cache_grow_mb(32, 25 * MIB, 24 * GIB), 0, "32 MB, data wants 32: stay");
+	is_int(be_cache_grow_mb(32, 26 * MIB, 24 * GIB), 40, "32 MB, data wants 40: grow to 40");
+	is_int(be_cache_grow_mb(120, 96 * MIB, 24 * GIB), 0, "120 MB, data wants 120: stay");
+	is_int(be_cache_grow_mb(120, 97 * MIB, 24 * GIB), 0,
+	    "120 MB, data wants 128 (less than an eighth more): stay");
+	is_int(be_cache_grow_mb(120, 110 * MIB, 24 * GIB), 144,
+	    "120 MB, data wants 144 (an eighth is 15): grow");
+	is_int(be_cache_grow_mb(512, 100 * MIB, 24 * GIB), 0, "never shrinks");
+	is_int(be_cache_grow_mb(512, 1000 * MIB, 2 * GIB), 0,
+	    "at the ceiling (a quarter of 2 GB): stay");
+
 	/* be_data_bytes: only the *.db files count */
 	snprintf(tmpl, sizeof(tmpl), "%s/test_cache.XXXXXX",
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
