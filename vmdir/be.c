@@ -269,8 +269,10 @@ be_cache_auto_mb(uint64_t data_bytes, uint64_t ram_bytes)
 	const uint64_t	 mib = 1 << 20;
 	uint64_t	 want, cap;
 
-	/* data x 1.25 in MiB, rounded up, then up to a multiple of 8 */
-	want = (data_bytes / 4 * 5 + (data_bytes % 4) * 5 / 4 + mib - 1) / mib;
+	/* half the data in MiB, rounded up, then up to a multiple of 8:
+	 * what a search touches (one index and the entries) fits, and the
+	 * kernel's page cache holds the rest of the files */
+	want = (data_bytes / 2 + data_bytes % 2 + mib - 1) / mib;
 	want = (want + 7) / 8 * 8;
 	if (ram_bytes > 0) {
 		cap = ram_bytes / 4 / mib;

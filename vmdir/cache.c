@@ -1,6 +1,6 @@
 /*
  * cache.c: the size of the Berkeley DB cache. With cache_mb = auto (the
- * default) it starts at the data on disk x 1.25 (be_cache_auto_mb: at
+ * default) it starts at half the data on disk (be_cache_auto_mb: at
  * least 32 MB, at most a quarter of the RAM) and grows while the node
  * runs, as the directory does: every few seconds the data on disk is
  * looked at again, and the cache is resized once it wants an eighth more

@@ -146,7 +146,7 @@ op_controls(struct op *o, char **bad)
 	return rc;
 }
 
-static void	op_submit(struct op *o);
+static void	op_submit(struct op *o, bool on_loop);
 
 /* RFC 4511 4.2.1: requests that arrive while a bind is in progress wait
  * for it, and then run with the identity it established. */
@@ -165,7 +165,7 @@ op_release_held(struct conn *c)
 		held->held_next = NULL;
 		free(held->bind_ndn);
 		conn_identity(c, &held->bind_ndn, &held->admin);
-		op_submit(held);
+		op_submit(held, false);
 	}
 }
 
@@ -225,10 +225,10 @@ op_on_loop(const struct op *o)
 	    o->tag == LDAP_REQ_COMPARE;
 }
 
-/* Runs o on its loop, queues it for a worker, or holds it behind a bind
- * in progress. */
+/* Runs o on its loop (on_loop: called there), queues it for a worker,
+ * or holds it behind a bind in progress. */
 static void
-op_submit(struct op *o)
+op_submit(struct op *o, bool on_loop)
 {
 	struct conn *c = o->conn;
 	struct op **tail;
@@ -244,7 +244,7 @@ op_submit(struct op *o)
 	if (o->tag == LDAP_REQ_BIND)
 		c->binding = true;
 	pthread_mutex_unlock(&c->lock);
-	if (op_on_loop(o)) {
+	if (on_loop && op_on_loop(o)) {
 		o->on_loop = true;
 		stats_loop_read();
 		op_run(o);
@@ -407,5 +407,5 @@ op_dispatch(struct conn *c, void *pdu, size_t len)
 		return;
 	}
 	o->limit = limit;
-	op_submit(o);
+	op_submit(o, true);
 }

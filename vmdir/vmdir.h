@@ -350,7 +350,7 @@ int		 be_open(const struct be_config *cfg, const struct schema *s,
 void		 be_close(struct be *be);
 
 /* The cache of an automatic size (cache_mb = auto), in MiB: the data on
- * disk times 1.25, rounded up to a multiple of 8 MiB, at least 32 MiB and
+ * disk halved, rounded up to a multiple of 8 MiB, at least 32 MiB and
  * at most a quarter of the RAM (ram_bytes 0: unknown, no upper bound); the
  * floor of 32 MiB wins over the quarter of a very small RAM. */
 #define BE_CACHE_MIN_MB	32

@@ -186,11 +186,11 @@ stop_pid "$CPID"
 is "$?" 0 "config file: SIGTERM exit 0"
 
 # cache_mb = auto (the default): the size vmdird must pick for d2's data
-# (the .db files x 1.25, up to a MiB, up to a multiple of 8, 32 at least,
+# (half the .db files, up to a MiB, up to a multiple of 8, 32 at least,
 # a quarter of the RAM at most) and the RAM, as it reads them at start
 DATA=$(cat "$T_DIR"/d2/data/*.db | wc -c)
 RAM_MB=$(( $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024 ))
-WANT=$(( (DATA / 4 * 5 + DATA % 4 * 5 / 4 + 1048575) / 1048576 ))
+WANT=$(( (DATA / 2 + DATA % 2 + 1048575) / 1048576 ))
 WANT=$(( (WANT + 7) / 8 * 8 ))
 [ "$WANT" -gt $((RAM_MB / 4)) ] && WANT=$((RAM_MB / 4))
 [ "$WANT" -lt 32 ] && WANT=32

@@ -41,39 +41,38 @@ main(void)
 	/* the floor */
 	is_int(be_cache_auto_mb(0, 24 * GIB), 32, "no data: 32 MB");
 	is_int(be_cache_auto_mb(1, 24 * GIB), 32, "1 byte: 32 MB");
-	is_int(be_cache_auto_mb(25 * MIB, 24 * GIB), 32,
-	    "25 MB x 1.25 = 31.25, rounded up to 32 MB");
-	/* x 1.25, up to a whole MiB, up to a multiple of 8 */
-	is_int(be_cache_auto_mb(26 * MIB, 24 * GIB), 40,
-	    "26 MB x 1.25 = 32.5 -> 33 -> 40 MB");
-	is_int(be_cache_auto_mb(32 * MIB, 24 * GIB), 40, "32 MB -> 40 MB");
-	is_int(be_cache_auto_mb(97 * MIB, 24 * GIB), 128,
-	    "97 MB x 1.25 = 121.25 -> 128 MB");
-	is_int(be_cache_auto_mb(96 * MIB, 24 * GIB), 120, "96 MB -> 120 MB exactly");
-	is_int(be_cache_auto_mb(96 * MIB + 1, 24 * GIB), 128,
-	    "96 MB and a byte -> 128 MB");
-	is_int(be_cache_auto_mb(800 * MIB, 24 * GIB), 1000, "800 MB -> 1000 MB");
-	is_int(be_cache_auto_mb(4 * GIB, 24 * GIB), 5120, "4 GB -> 5120 MB");
+	is_int(be_cache_auto_mb(64 * MIB, 24 * GIB), 32, "64 MB / 2 = 32 MB exactly");
+	/* halved, up to a whole MiB, up to a multiple of 8 */
+	is_int(be_cache_auto_mb(64 * MIB + 1, 24 * GIB), 40,
+	    "64 MB and a byte: 32 MB and a bit -> 33 -> 40 MB");
+	is_int(be_cache_auto_mb(65 * MIB, 24 * GIB), 40, "65 MB: 32.5 -> 33 -> 40 MB");
+	is_int(be_cache_auto_mb(96 * MIB, 24 * GIB), 48, "96 MB -> 48 MB exactly");
+	is_int(be_cache_auto_mb(97 * MIB, 24 * GIB), 56, "97 MB: 48.5 -> 49 -> 56 MB");
+	is_int(be_cache_auto_mb(1000 * MIB, 24 * GIB), 504, "1000 MB -> 500 -> 504 MB");
+	is_int(be_cache_auto_mb(8 * GIB, 24 * GIB), 4096, "8 GB -> 4096 MB");
 	/* the ceiling: a quarter of the RAM */
-	is_int(be_cache_auto_mb(10 * GIB, 24 * GIB), 6144,
-	    "10 GB of data, 24 GB of RAM: 6 GB");
-	is_int(be_cache_auto_mb(1000 * MIB, 2 * GIB), 512,
-	    "1000 MB of data, 2 GB of RAM: 512 MB");
+	is_int(be_cache_auto_mb(20 * GIB, 24 * GIB), 6144,
+	    "20 GB of data, 24 GB of RAM: 6 GB");
+	is_int(be_cache_auto_mb(2000 * MIB, 2 * GIB), 512,
+	    "2000 MB of data, 2 GB of RAM: 512 MB");
 	is_int(be_cache_auto_mb(1000 * MIB, 100 * MIB), 32,
 	    "the floor wins over a quarter of 100 MB of RAM");
-	is_int(be_cache_auto_mb(1000 * MIB, 0), 1256,
-	    "RAM unknown: no ceiling (1250 -> 1256 MB)");
+	is_int(be_cache_auto_mb(20 * GIB, 0), 10240, "RAM unknown: no ceiling (10 GB)");
 
 	/* growth while running: once the data wants an eighth more */
-	is_int(be_cache_grow_mb(32, 25 * MIB, 24 * GIB), 0, "32 MB, data wants 32: stay");
-	is_int(be_cache_grow_mb(32, 26 * MIB, 24 * GIB), 40, "32 MB, data wants 40: grow to 40");
-	is_int(be_cache_grow_mb(120, 96 * MIB, 24 * GIB), 0, "120 MB, data wants 120: stay");
-	is_int(be_cache_grow_mb(120, 97 * MIB, 24 * GIB), 0,
-	    "120 MB, data wants 128 (less than an eighth more): stay");
-	is_int(be_cache_grow_mb(120, 110 * MIB, 24 * GIB), 144,
-	    "120 MB, data wants 144 (an eighth is 15): grow");
+	is_int(be_cache_grow_mb(32, 64 * MIB, 24 * GIB), 0, "32 MB, data wants 32: stay");
+	is_int(be_cache_grow_mb(32, 65 * MIB, 24 * GIB), 40, "32 MB, data wants 40: grow to 40");
+	is_int(be_cache_grow_mb(48, 96 * MIB, 24 * GIB), 0, "48 MB, data wants 48: stay");
+	is_int(be_cache_grow_mb(48, 97 * MIB, 24 * GIB), 56,
+	    "48 MB, data wants 56 (more than an eighth more): grow");
+	is_int(be_cache_grow_mb(64, 130 * MIB, 24 * GIB), 0,
+	    "64 MB, data wants 72 (exactly an eighth more): stay");
+	is_int(be_cache_grow_mb(64, 150 * MIB, 24 * GIB), 80,
+	    "64 MB, data wants 80: grow");
+	is_int(be_cache_grow_mb(120, 240 * MIB, 24 * GIB), 0, "120 MB, data wants 120: stay");
+	is_int(be_cache_grow_mb(120, 300 * MIB, 24 * GIB), 152, "120 MB, data wants 152: grow");
 	is_int(be_cache_grow_mb(512, 100 * MIB, 24 * GIB), 0, "never shrinks");
-	is_int(be_cache_grow_mb(512, 1000 * MIB, 2 * GIB), 0,
+	is_int(be_cache_grow_mb(512, 2000 * MIB, 2 * GIB), 0,
 	    "at the ceiling (a quarter of 2 GB): stay");
 
 	/* be_data_bytes: only the *.db files count */
