@@ -149,13 +149,19 @@ op_controls(struct op *o, char **bad)
 static void	op_submit(struct op *o, bool on_loop);
 
 /* RFC 4511 4.2.1: requests that arrive while a bind is in progress wait
- * for it, and then run with the identity it established. */
+ * for it, and then run with the identity it established. Called once the
+ * bind numbered num is over; nothing to do if its answer already ended
+ * the wait (op_bind_answered) and another bind may be in progress. */
 static void
-op_release_held(struct conn *c)
+op_release_held(struct conn *c, int num)
 {
 	struct op *held, *next;
 
 	pthread_mutex_lock(&c->lock);
+	if (!c->binding || c->binding_op != num) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
 	c->binding = false;
 	held = c->held;
 	c->held = NULL;
@@ -176,6 +182,7 @@ op_run(void *arg)
 	struct conn *c = o->conn;
 	void (*fn)(struct op *) = op_handler(o->tag);
 	bool bind = o->tag == LDAP_REQ_BIND;
+	int num = o->num;
 
 	if (o->cont != NULL) {
 		fn = o->cont;
@@ -199,8 +206,21 @@ op_run(void *arg)
 	conn_ref(c);
 	op_free(o);
 	if (bind)
-		op_release_held(c);
+		op_release_held(c, num);
 	conn_unref(c);
+}
+
+void
+op_bind_answered(struct op *o)
+{
+	struct conn *c = o->conn;
+
+	/* the identity is set: a request the client sends on seeing this
+	 * answer runs at once (on its loop), unless others already wait */
+	pthread_mutex_lock(&c->lock);
+	if (c->binding && c->binding_op == o->num && c->held == NULL)
+		c->binding = false;
+	pthread_mutex_unlock(&c->lock);
 }
 
 void
@@ -241,8 +261,10 @@ op_submit(struct op *o, bool on_loop)
 		pthread_mutex_unlock(&c->lock);
 		return;
 	}
-	if (o->tag == LDAP_REQ_BIND)
+	if (o->tag == LDAP_REQ_BIND) {
 		c->binding = true;
+		c->binding_op = o->num;
+	}
 	pthread_mutex_unlock(&c->lock);
 	if (on_loop && op_on_loop(o)) {
 		o->on_loop = true;
@@ -255,9 +277,10 @@ op_submit(struct op *o, bool on_loop)
 		result_error(o, result_tag(o->tag), LDAP_BUSY,
 		    srv->stopping ? "server is shutting down" : "too many operations queued");
 		if (o->tag == LDAP_REQ_BIND) {
+			int num = o->num;
 			conn_ref(c);
 			op_free(o);
-			op_release_held(c);
+			op_release_held(c, num);
 			conn_unref(c);
 		} else
 			op_free(o);

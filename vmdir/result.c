@@ -88,6 +88,8 @@ result_flush(struct op *o, BerElement *ber, const struct diag *d)
 	/* counted before the client can see it: a reader that follows the
 	 * answer finds it counted */
 	stats_result(d->rc);
+	if (o->tag == LDAP_REQ_BIND)
+		op_bind_answered(o);
 	if (ber_flatten2(ber, &bv, 0) == 0) {
 		result_out(o, &bv, true);
 		/* a password modify answer may carry a generated password */

@@ -127,6 +127,7 @@ struct conn {
 	char			 peer[80];	/* "ldapi/" + the xport peer name */
 	struct op		*ops;		/* in flight, for abandon */
 	bool			 binding;	/* a bind is in progress */
+	int			 binding_op;	/* its op number */
 	struct op		*held;		/* arrived during it */
 	struct op		*parked;	/* wait for the client to read */
 	bool			 read_paused;	/* over the output bound */
@@ -214,6 +215,9 @@ struct op {
 
 /* Decodes one framed message and runs it; takes ownership of pdu. */
 void	op_dispatch(struct conn *c, void *pdu, size_t len);
+/* A bind's answer is about to leave: later requests need not wait for
+ * the rest of it (RFC 4511 4.2.1 holds only those already waiting). */
+void	op_bind_answered(struct op *o);
 /* Queues a parked op to continue on a worker of its pool. */
 void	op_resume(struct op *o);
 void	op_free(struct op *o);
