@@ -53,6 +53,36 @@ struct be_txn {
 	uint64_t	 usn;		/* highest USN taken here, 0 if none */
 };
 
+/*
+ * The last names each thread looked up in a read, with their ids: most
+ * searches name the same few bases. A name's id only changes when its
+ * dn2id record is deleted (puts never overwrite), and every delete moves
+ * the generation on once the record is gone, while the writer still
+ * holds the page: a read that took the generation before then either
+ * found the old record (and stamped it with a generation already past)
+ * or waited for the commit. Writes never use or fill it: what they read
+ * may not be committed.
+ */
+#define BE_DNCACHE	16
+#define BE_DNCACHE_LEN	256
+struct be_dncache {
+	const struct be	*be;
+	uint64_t	 gen, id;
+	char		 ndn[BE_DNCACHE_LEN];
+};
+static _Atomic uint64_t be_dn_gen = 1;	/* 0: an empty slot */
+static __thread struct be_dncache be_dncache[BE_DNCACHE];
+
+static struct be_dncache *
+be_dncache_slot(const char *ndn, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)ndn[i]) * 16777619u;
+	return &be_dncache[h % BE_DNCACHE];
+}
+
 /* Sorted, duplicate-free normalised values of one attribute. */
 struct be_keys {
 	struct berval	*v;
@@ -520,6 +550,8 @@ be_close(struct be *be)
 
 	if (be == NULL)
 		return;
+	/* another environment may open at the same address */
+	atomic_fetch_add(&be_dn_gen, 1);
 	/* A checkpoint keeps the next open's recovery short. */
 	if (be->env_open &&
 	    (err = be->env->txn_checkpoint(be->env, 0, 0, 0)) != 0)
@@ -660,8 +692,19 @@ be_dn2id(struct be_txn *t, const char *ndn, uint64_t *id)
 	uint8_t	 vb[8];
 	DBT	 k, v;
 	int	 err;
+	size_t	 len = strlen(ndn);
+	struct be_dncache *c = NULL;
+	uint64_t gen = 0;
 
-	be_dbt(&k, ndn, strlen(ndn));
+	if (!t->write && len < BE_DNCACHE_LEN) {
+		gen = atomic_load(&be_dn_gen);
+		c = be_dncache_slot(ndn, len);
+		if (c->gen == gen && c->be == t->be && strcmp(c->ndn, ndn) == 0) {
+			*id = c->id;
+			return LDAP_SUCCESS;
+		}
+	}
+	be_dbt(&k, ndn, len);
 	be_dbt(&v, vb, sizeof(vb));
 	if ((err = db->get(db, t->txn, &k, &v, 0)) != 0)
 		return be_error(err, "dn2id get");
@@ -670,6 +713,12 @@ be_dn2id(struct be_txn *t, const char *ndn, uint64_t *id)
 		return LDAP_OTHER;
 	}
 	*id = be_u64_dec(vb);
+	if (c != NULL) {
+		memcpy(c->ndn, ndn, len + 1);
+		c->be = t->be;
+		c->id = *id;
+		c->gen = gen;
+	}
 	return LDAP_SUCCESS;
 }
 
@@ -750,6 +799,15 @@ be_del(struct be_txn *t, DB *db, const void *key, size_t klen)
 
 	be_dbt(&k, key, klen);
 	return be_error(db->del(db, t->txn, &k, 0), "del");
+}
+
+static int
+be_dn2id_del(struct be_txn *t, const char *ndn)
+{
+	int rc = be_del(t, t->be->dn2id, ndn, strlen(ndn));
+
+	atomic_fetch_add(&be_dn_gen, 1);
+	return rc;
 }
 
 static int
@@ -1057,8 +1115,7 @@ be_update(struct be_txn *t, const struct entry *old, const struct entry *nw,
 	if (strcmp(old->ndn, nw->ndn) != 0) {
 		if ((rc = be_parent_id(t, old->ndn, &old_parent)) != 0 ||
 		    (rc = be_dn2id_put(t, nw->ndn, id)) != LDAP_SUCCESS ||
-		    (rc = be_del(t, be->dn2id, old->ndn,
-		    strlen(old->ndn))) != LDAP_SUCCESS)
+		    (rc = be_dn2id_del(t, old->ndn)) != LDAP_SUCCESS)
 			return rc;
 		if (old_parent != new_parent_id &&
 		    ((rc = be_id_pair_del(t, be->parent2id, old_parent,
@@ -1089,7 +1146,7 @@ be_delete(struct be_txn *t, const struct entry *e)
 	usn = entry_get_u64(e, "uSNChanged");
 	be_u64_enc(kb, e->id);
 	if ((rc = be_parent_id(t, e->ndn, &parent)) != LDAP_SUCCESS ||
-	    (rc = be_del(t, be->dn2id, e->ndn, strlen(e->ndn))) != 0 ||
+	    (rc = be_dn2id_del(t, e->ndn)) != 0 ||
 	    (rc = be_del(t, be->id2entry, kb, sizeof(kb))) != LDAP_SUCCESS ||
 	    (rc = be_id_pair_del(t, be->parent2id, parent, e->id)) != 0 ||
 	    (usn != 0 && (rc = be_id_pair_del(t, be->usn2id, usn, e->id)) != 0))

@@ -271,6 +271,7 @@ test_index(struct be *be)
 	struct idset		 s = { 0 };
 	struct be_txn		*t;
 	struct entry		*old, *nw;
+	uint64_t		 id;
 
 	ok(be_indexed(be, cn), "cn is indexed");
 	ok(be_indexed(be, schema_at(sch, "commonName")), "under any name");
@@ -315,6 +316,12 @@ test_index(struct be *be)
 	    "unchanged values stay");
 	be_commit(t);
 
+	be_begin(be, false, &t);
+	ok(be_dn2id(t, "cn=bob," PEOPLE, &id) == 0 && id == id_bob &&
+	    be_dn2id(t, "cn=bob," PEOPLE, &id) == 0 && id == id_bob,
+	    "bob's dn read twice before the delete");
+	be_abort(t);
+
 	be_begin(be, true, &t);
 	be_get_id(t, id_bob, &old);
 	is_int(be_delete(t, old), LDAP_SUCCESS, "delete bob");
@@ -345,6 +352,14 @@ test_rename(struct be *be)
 	struct idset	 s = { 0 };
 	uint64_t	 id;
 	bool		 yes;
+
+	/* read twice first: the second answer comes from the thread's
+	 * remembered names, which the move must make forget it */
+	be_begin(be, false, &t);
+	ok(be_dn2id(t, "cn=alice," PEOPLE, &id) == 0 && id == id_alice &&
+	    be_dn2id(t, "cn=alice," PEOPLE, &id) == 0 && id == id_alice,
+	    "old dn read twice before the move");
+	be_abort(t);
 
 	be_begin(be, true, &t);
 	be_get_id(t, id_alice, &old);
