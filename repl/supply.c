@@ -50,6 +50,7 @@
 
 static pthread_mutex_t supply_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t supply_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t supply_notified;	/* the highest USN waiters were woken for */
 
 struct supply {
 	struct op	*op;
@@ -69,11 +70,19 @@ struct supply {
 	char		*utdv_text;	/* this node's vector at top */
 };
 
+/* A commit that took no USN (a replication page that changed nothing
+ * moves its mark only) cannot end a wait: waiters are woken only when
+ * the highest USN moved, or for the server to stop. */
 void
 repl_notify(void)
 {
+	uint64_t top = be_usn_highest(srv->be);
+
 	pthread_mutex_lock(&supply_lock);
-	pthread_cond_broadcast(&supply_cond);
+	if (top != supply_notified || srv->stopping) {
+		supply_notified = top;
+		pthread_cond_broadcast(&supply_cond);
+	}
 	pthread_mutex_unlock(&supply_lock);
 }
 
