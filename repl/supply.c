@@ -11,12 +11,13 @@
  * on in a new read transaction.
  *
  * Dampening: on a mesh, every change a node applies wakes the waiting
- * pulls of all its partners, and most of them already have it from
+ * pulls of all its partners, and many of them have it already from
  * elsewhere. A waiting pull that wakes, scans and finds nothing its
- * consumer lacks does not answer an empty page (which the consumer would
- * follow with a new request, so pulls would grow with the square of the
- * nodes): it moves its scan start to the top it scanned and waits again
- * for the rest of the consumer's wait time. It answers once there is
+ * consumer lacks (by the vector the consumer sent when it asked: a change
+ * it took from another partner since is still sent) does not answer an
+ * empty page, which the consumer would follow with a new request: it
+ * moves its scan start to the top it scanned and waits again for the
+ * rest of the consumer's wait time. It answers once there is
  * something to send, when the time runs out (with the advanced mark and
  * this node's vector), or when the op is abandoned or the server stops.
  * A pull that does not wait (catching up, a consumer that knows another
