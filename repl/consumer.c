@@ -285,6 +285,26 @@ consumer_backlog(const struct page *p)
 	return top > hwm ? top - hwm : 0;
 }
 
+/* Applies p and advances the mark in one transaction. A page need not
+ * reach the disk before the next pull: lost in a crash, it is lost with
+ * the mark that covers it, and pulled again. The log flusher writes it
+ * soon after; a page that changed nothing (every entry was here already,
+ * so no USN was taken: its mark and vector only) goes to the disk with
+ * whatever is flushed next instead of costing a flush of its own. On a
+ * mesh most pages are such: each node gets a change from every partner. */
+static int
+consumer_store(struct page *p, struct diag *d)
+{
+	uint64_t before = be_usn_highest(srv->be);
+	int rc;
+
+	diag_clear(d);
+	if ((rc = write_txn_nosync(page_txn, p, d)) == LDAP_SUCCESS &&
+	    be_usn_highest(srv->be) != before)
+		durable_send(NULL, NULL, 0, 0);
+	return rc;
+}
+
 void *
 consumer_main(void *arg)
 {
@@ -346,13 +366,7 @@ consumer_main(void *arg)
 			free(p.utdv);
 			p.utdv = NULL;
 		}
-		diag_clear(&d);
-		/* A page need not reach the disk before the next pull: lost in
-		 * a crash, it is lost with the mark that covers it, and pulled
-		 * again. The log flusher writes it soon after. */
-		if ((rc = write_txn_nosync(page_txn, &p, &d)) == LDAP_SUCCESS)
-			durable_send(NULL, NULL, 0, 0);
-		if (rc != LDAP_SUCCESS) {
+		if ((rc = consumer_store(&p, &d)) != LDAP_SUCCESS) {
 			log_error("replication from %s: cannot store page: %s", a->uri, d.text);
 			stats_repl_error(a->uri, d.text);
 			page_free(&p);

@@ -10,6 +10,19 @@
  * keep up with the page parks the pull (no thread waits for it); it goes
  * on in a new read transaction.
  *
+ * Dampening: on a mesh, every change a node applies wakes the waiting
+ * pulls of all its partners, and many of them have it already from
+ * elsewhere. A waiting pull that wakes, scans and finds nothing its
+ * consumer lacks (by the vector the consumer sent when it asked: a change
+ * it took from another partner since is still sent) does not answer an
+ * empty page, which the consumer would follow with a new request: it
+ * moves its scan start to the top it scanned and waits again for the
+ * rest of the consumer's wait time. It answers once there is
+ * something to send, when the time runs out (with the advanced mark and
+ * this node's vector), or when the op is abandoned or the server stops.
+ * A pull that does not wait (catching up, a consumer that knows another
+ * invocation) is answered at once, empty or not.
+ *
  *   pull request:  SEQUENCE { hwm OCTET STRING, utdv OCTET STRING,
  *                             pageSize INTEGER, waitMs INTEGER,
  *                             invocationId OCTET STRING }
@@ -38,6 +51,7 @@
 
 static pthread_mutex_t supply_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t supply_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t supply_notified;	/* the highest USN waiters were woken for */
 
 struct supply {
 	struct op	*op;
@@ -52,15 +66,24 @@ struct supply {
 	size_t		 pos;		/* the next of ids to send */
 	char		**sent;		/* GUIDs sent in this page */
 	size_t		 nsent;
+	size_t		 nout;		/* entries sent in this page */
 	bool		 more;
 	char		*utdv_text;	/* this node's vector at top */
 };
 
+/* A commit that took no USN (a replication page that changed nothing
+ * moves its mark only) cannot end a wait: waiters are woken only when
+ * the highest USN moved, or for the server to stop. */
 void
 repl_notify(void)
 {
+	uint64_t top = be_usn_highest(srv->be);
+
 	pthread_mutex_lock(&supply_lock);
-	pthread_cond_broadcast(&supply_cond);
+	if (top != supply_notified || srv->stopping) {
+		supply_notified = top;
+		pthread_cond_broadcast(&supply_cond);
+	}
 	pthread_mutex_unlock(&supply_lock);
 }
 
@@ -79,34 +102,48 @@ repl_may_pull(const struct op *o)
 	return yes;
 }
 
-/* Waits until a change above hwm is committed, the op goes away, or ms. */
+/* The moment ms from now, on the clock supply_wait waits by. */
 static void
-supply_wait(struct op *o, uint64_t hwm, int ms)
+supply_deadline(int ms, struct timespec *end)
 {
-	struct timespec end, now, step;
-
-	clock_gettime(CLOCK_REALTIME, &end);
-	end.tv_sec += ms / 1000;
-	end.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (end.tv_nsec >= 1000000000) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000;
+	clock_gettime(CLOCK_REALTIME, end);
+	end->tv_sec += ms / 1000;
+	end->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (end->tv_nsec >= 1000000000) {
+		end->tv_sec++;
+		end->tv_nsec -= 1000000000;
 	}
+}
+
+/* True when now is at or after t. */
+static bool
+supply_past(const struct timespec *t, const struct timespec *now)
+{
+	return now->tv_sec > t->tv_sec || (now->tv_sec == t->tv_sec &&
+	    now->tv_nsec >= t->tv_nsec);
+}
+
+/* Waits until a change above hwm is committed, the op goes away, or end. */
+static void
+supply_wait(struct op *o, uint64_t hwm, const struct timespec *end)
+{
+	struct timespec now, step;
+
+	stats_supply_waiting(1);
 	pthread_mutex_lock(&supply_lock);
 	while (be_usn_highest(srv->be) <= hwm && !o->abandoned && !srv->stopping) {
 		clock_gettime(CLOCK_REALTIME, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
-		    now.tv_nsec >= end.tv_nsec))
+		if (supply_past(end, &now))
 			break;
 		/* wake at least every second to notice a vanished consumer */
 		step = now;
 		step.tv_sec++;
-		if (step.tv_sec > end.tv_sec || (step.tv_sec == end.tv_sec &&
-		    step.tv_nsec > end.tv_nsec))
-			step = end;
+		if (supply_past(end, &step))
+			step = *end;
 		pthread_cond_timedwait(&supply_cond, &supply_lock, &step);
 	}
 	pthread_mutex_unlock(&supply_lock);
+	stats_supply_waiting(-1);
 }
 
 /* Metadata values of e the consumer has not seen: *out (caller frees,
@@ -337,6 +374,8 @@ supply_send(struct supply *s, const struct entry *e, const struct entry *parent)
 	/* a partial entry would let the mark pass changes never sent */
 	rc = bad != 0 ? -2 : result_entry(s->op, v, false);
 	entry_free(v);
+	if (rc >= 0)
+		s->nout++;
 	if (rc >= 0 && (ns = realloc(s->sent, (s->nsent + 1) * sizeof(*ns))) != NULL) {
 		s->sent = ns;
 		s->sent[s->nsent++] = strdup(guid);
@@ -433,6 +472,7 @@ supply_done(struct supply *s, struct diag *d)
 	};
 	struct berval v;
 
+	stats_supply_answered(s->nout);
 	if (repl_pull_response_encode(&r, &v) != LDAP_SUCCESS)
 		result_search_done_control(s->op, d, NULL, NULL);
 	else
@@ -528,10 +568,63 @@ supply_allowed(struct op *o)
 	return true;
 }
 
+/* Takes the top and vector of one moment and collects, in a new read
+ * transaction, what the consumer lacks above the mark; false when o was
+ * answered (with an error). */
+static bool
+supply_round(struct supply *s)
+{
+	struct op *o = s->op;
+	int rc;
+
+	if (srv->state == STATE_STANDALONE) {
+		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_UNWILLING_TO_PERFORM,
+		    "this node is standalone: no replication");
+		return false;
+	}
+	be_consistent(srv->be, supply_snapshot, s);
+	s->last = s->hwm;
+	log_debug("conn=%llu op=%d PULL hwm=%" PRIu64 " top=%" PRIu64,
+	    (unsigned long long)o->conn->id, o->num, s->hwm, s->top);
+	if ((rc = be_begin(srv->be, false, &s->t)) != LDAP_SUCCESS) {
+		s->t = NULL;
+		result_error(o, LDAP_RES_SEARCH_RESULT, rc, "cannot read changes");
+		return false;
+	}
+	if (s->top > s->hwm)
+		s->rc = supply_scan(s);
+	return true;
+}
+
+/* A waiting pull woken by changes its consumer has all of keeps waiting:
+ * true when it does, its scan start moved to the top it scanned (every
+ * USN up to there was looked at and is covered by the consumer's
+ * vector, so the mark may pass it). */
+static bool
+supply_dampen(struct supply *s, int wait_ms, const struct timespec *end)
+{
+	struct timespec now;
+
+	if (wait_ms == 0 || s->rc != LDAP_SUCCESS || s->nids > 0 || s->more ||
+	    s->top <= s->hwm || s->op->abandoned || srv->stopping)
+		return false;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (supply_past(end, &now))
+		return false;
+	be_abort(s->t);
+	s->t = NULL;
+	free(s->utdv_text);
+	s->utdv_text = NULL;
+	s->hwm = s->last = s->top;
+	stats_supply_dampened();
+	return true;
+}
+
 void
 repl_supply(struct op *o)
 {
 	struct supply *s;
+	struct timespec end;
 	int wait_ms = 0, rc;
 
 	if (!supply_allowed(o))
@@ -546,25 +639,14 @@ repl_supply(struct op *o)
 		supply_free(s);
 		return;
 	}
-	if (wait_ms > 0)
-		supply_wait(o, s->hwm, wait_ms);
-	if (srv->state == STATE_STANDALONE) {
-		result_error(o, LDAP_RES_SEARCH_RESULT, LDAP_UNWILLING_TO_PERFORM,
-		    "this node is standalone: no replication");
-		supply_free(s);
-		return;
-	}
-	be_consistent(srv->be, supply_snapshot, s);
-	s->last = s->hwm;
-	log_debug("conn=%llu op=%d PULL hwm=%" PRIu64 " top=%" PRIu64,
-	    (unsigned long long)o->conn->id, o->num, s->hwm, s->top);
-	if ((rc = be_begin(srv->be, false, &s->t)) != LDAP_SUCCESS) {
-		s->t = NULL;
-		result_error(o, LDAP_RES_SEARCH_RESULT, rc, "cannot read changes");
-		supply_free(s);
-		return;
-	}
-	if (s->top > s->hwm)
-		s->rc = supply_scan(s);
+	supply_deadline(wait_ms, &end);
+	do {
+		if (wait_ms > 0)
+			supply_wait(o, s->hwm, &end);
+		if (!supply_round(s)) {
+			supply_free(s);
+			return;
+		}
+	} while (supply_dampen(s, wait_ms, &end));
 	supply_page(s);
 }

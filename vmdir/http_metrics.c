@@ -5,6 +5,7 @@
  * timestamps are seconds since the epoch (0: never).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,15 @@ metrics_family(struct metrics *m, const char *name, const char *type,
 	metrics_printf(m, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family with one sample and no labels. */
+static void
+metrics_one(struct metrics *m, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	metrics_family(m, name, type, help);
+	metrics_printf(m, "%s %llu\n", name, (unsigned long long)v);
+}
+
 /* A label value escaped as the format wants (backslash, quote, newline). */
 static void
 metrics_label(struct metrics *m, const char *v)
@@ -68,6 +78,45 @@ metrics_label(struct metrics *m, const char *v)
 			metrics_printf(m, "%c", *v);
 	}
 }
+
+/* The counters of struct stats that are one sample each. */
+static const struct {
+	const char	*name, *type, *help;
+	size_t		 off;		/* of the uint64_t in struct stats */
+} metrics_plain[] = {
+	{ "trellis_ldap_connections", "gauge", "LDAP connections open now.",
+	    offsetof(struct stats, conns) },
+	{ "trellis_ldap_connections_total", "counter", "LDAP connections accepted.",
+	    offsetof(struct stats, conns_total) },
+	{ "trellis_ldap_received_bytes_total", "counter",
+	    "Bytes of LDAP messages received.", offsetof(struct stats, bytes_in) },
+	{ "trellis_ldap_sent_bytes_total", "counter", "Bytes of LDAP messages sent.",
+	    offsetof(struct stats, bytes_out) },
+	{ "trellis_ldap_entries_sent_total", "counter", "Search result entries sent.",
+	    offsetof(struct stats, entries_out) },
+	{ "trellis_ldap_loop_reads_total", "counter",
+	    "Searches and compares answered on the event loop that read them.",
+	    offsetof(struct stats, loop_reads) },
+	{ "trellis_ldap_loop_handoffs_total", "counter",
+	    "Of those, searches that went on on a worker past 64 candidates.",
+	    offsetof(struct stats, loop_handoffs) },
+	{ "trellis_bind_failures_total", "counter",
+	    "Failed binds (LDAP and HTTP Basic).", offsetof(struct stats, bind_failures) },
+	{ "trellis_lockouts_total", "counter",
+	    "Accounts locked after too many failed binds.", offsetof(struct stats, lockouts) },
+	{ "trellis_replication_supply_answers_total", "counter",
+	    "Replication pulls answered, as the supplier.",
+	    offsetof(struct stats, supply_answers) },
+	{ "trellis_replication_supply_entries_total", "counter",
+	    "Entries sent in answers to replication pulls.",
+	    offsetof(struct stats, supply_entries) },
+	{ "trellis_replication_supply_dampened_total", "counter",
+	    "Wake-ups of waiting pulls with nothing to send that kept waiting.",
+	    offsetof(struct stats, supply_dampened) },
+	{ "trellis_replication_supply_waiting", "gauge",
+	    "Replication pulls waiting for changes now.",
+	    offsetof(struct stats, supply_waiting) },
+};
 
 static void
 metrics_ldap(struct metrics *m, const struct stats *s)
@@ -86,32 +135,10 @@ metrics_ldap(struct metrics *m, const struct stats *s)
 		metrics_label(m, ldap_err2string(i));
 		metrics_printf(m, "\"} %llu\n", (unsigned long long)s->results[i]);
 	}
-	metrics_family(m, "trellis_ldap_connections", "gauge",
-	    "LDAP connections open now.");
-	metrics_printf(m, "trellis_ldap_connections %llu\n", (unsigned long long)s->conns);
-	metrics_family(m, "trellis_ldap_connections_total", "counter",
-	    "LDAP connections accepted.");
-	metrics_printf(m, "trellis_ldap_connections_total %llu\n",
-	    (unsigned long long)s->conns_total);
-	metrics_family(m, "trellis_ldap_received_bytes_total", "counter",
-	    "Bytes of LDAP messages received.");
-	metrics_printf(m, "trellis_ldap_received_bytes_total %llu\n",
-	    (unsigned long long)s->bytes_in);
-	metrics_family(m, "trellis_ldap_sent_bytes_total", "counter",
-	    "Bytes of LDAP messages sent.");
-	metrics_printf(m, "trellis_ldap_sent_bytes_total %llu\n",
-	    (unsigned long long)s->bytes_out);
-	metrics_family(m, "trellis_ldap_entries_sent_total", "counter",
-	    "Search result entries sent.");
-	metrics_printf(m, "trellis_ldap_entries_sent_total %llu\n",
-	    (unsigned long long)s->entries_out);
-	metrics_family(m, "trellis_bind_failures_total", "counter",
-	    "Failed binds (LDAP and HTTP Basic).");
-	metrics_printf(m, "trellis_bind_failures_total %llu\n",
-	    (unsigned long long)s->bind_failures);
-	metrics_family(m, "trellis_lockouts_total", "counter",
-	    "Accounts locked after too many failed binds.");
-	metrics_printf(m, "trellis_lockouts_total %llu\n", (unsigned long long)s->lockouts);
+	for (size_t i = 0; i < sizeof(metrics_plain) / sizeof(metrics_plain[0]); i++)
+		metrics_one(m, metrics_plain[i].name, metrics_plain[i].type,
+		    metrics_plain[i].help,
+		    *(const uint64_t *)((const char *)s + metrics_plain[i].off));
 }
 
 static void
@@ -119,8 +146,8 @@ metrics_node(struct metrics *m)
 {
 	size_t regs = 0;
 
-	metrics_family(m, "trellis_usn", "gauge", "Highest committed update sequence number.");
-	metrics_printf(m, "trellis_usn %llu\n", (unsigned long long)be_usn_highest(srv->be));
+	metrics_one(m, "trellis_usn", "gauge", "Highest committed update sequence number.",
+	    be_usn_highest(srv->be));
 	metrics_family(m, "trellis_node_state", "gauge",
 	    "The node's state: 1 for the current one.");
 	for (int st = STATE_NORMAL; st <= STATE_STANDALONE; st++)

@@ -2,7 +2,7 @@
  * monitor.c: the cn=monitor entries, as OpenLDAP and 389-ds offer them,
  * built from stats.c for each read: cn=monitor itself (requests by
  * type, results by code, connections, bytes, the highest USN, failed
- * binds) and one labeledURI=<supplier>,cn=monitor per replication
+ * binds, what this node supplied to replication partners) and one labeledURI=<supplier>,cn=monitor per replication
  * agreement (last success, last error, backlog). Not in storage, never
  * replicated; administrators only (op_search.c).
  */
@@ -99,6 +99,10 @@ monitor_server(void)
 	rc |= monitor_add_u64(e, "highestCommittedUSN", be_usn_highest(srv->be));
 	rc |= monitor_add_u64(e, "vmwBindFailures", s.bind_failures);
 	rc |= monitor_add_u64(e, "vmwAccountLockouts", s.lockouts);
+	rc |= monitor_add_u64(e, "vmwMonitorSupplyAnswers", s.supply_answers);
+	rc |= monitor_add_u64(e, "vmwMonitorSupplyEntries", s.supply_entries);
+	rc |= monitor_add_u64(e, "vmwMonitorSupplyDampened", s.supply_dampened);
+	rc |= monitor_add_u64(e, "vmwMonitorSupplyWaiting", s.supply_waiting);
 	if (rc != 0) {
 		entry_free(e);
 		return NULL;

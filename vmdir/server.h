@@ -491,6 +491,12 @@ struct stats {
 	uint64_t	 loop_reads;		/* answered on an event loop */
 	uint64_t	 loop_handoffs;		/* of those, gone on on a worker */
 	uint64_t	 http[STATS_HTTP_CODES];	/* HTTP answers by status */
+	/* replication, this node as the supplier (repl/supply.c) */
+	uint64_t	 supply_answers;	/* pulls answered */
+	uint64_t	 supply_entries;	/* entries sent in them */
+	uint64_t	 supply_dampened;	/* wake-ups with nothing to send
+						 * that kept the pull waiting */
+	uint64_t	 supply_waiting;	/* pulls waiting now */
 };
 
 /* One replication agreement, by its supplier's URI. */
@@ -524,6 +530,13 @@ void	stats_bind_failure(void);
 void	stats_lockout(void);
 /* An HTTP answer with this status was sent. */
 void	stats_http(int status);
+/* A pull was answered (SearchResultDone with the pull control) after
+ * sending entries. */
+void	stats_supply_answered(size_t entries);
+/* A waiting pull woke to changes its consumer had all of and waits on. */
+void	stats_supply_dampened(void);
+/* A pull starts (+1) or stops (-1) waiting for changes. */
+void	stats_supply_waiting(int delta);
 /* A consistent-enough copy of the counters (each read atomically). */
 void	stats_snapshot(struct stats *s);
 /* An agreement's cycle succeeded: applied entries, backlog left. */

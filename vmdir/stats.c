@@ -1,8 +1,10 @@
 /*
  * stats.c: every counter of the node, in one place: requests by type,
  * results by code, connections, bytes, entries sent, failed binds and
- * lockouts, HTTP answers by status, and per replication agreement its last success, last error
- * and backlog. Counters are atomics bumped where things happen; readers
+ * lockouts, HTTP answers by status, what this node supplied to
+ * replication partners (pulls answered, entries sent, waiting pulls kept
+ * waiting because a wake-up had nothing they lacked), and per replication
+ * agreement its last success, last error and backlog. Counters are atomics bumped where things happen; readers
  * (the cn=monitor entries of monitor.c, the root DSE, /health and
  * /metrics of the HTTP side port) take a snapshot. Everything counts since the process started.
  */
@@ -21,6 +23,8 @@ static struct {
 	_Atomic uint64_t	 bind_failures, lockouts;
 	_Atomic uint64_t	 loop_reads, loop_handoffs;
 	_Atomic uint64_t	 http[STATS_HTTP_CODES];
+	_Atomic uint64_t	 supply_answers, supply_entries, supply_dampened;
+	_Atomic int64_t		 supply_waiting;
 } st;
 
 static const char *const stats_op_names[STATS_OP_MAX] = {
@@ -129,6 +133,25 @@ stats_http(int status)
 }
 
 void
+stats_supply_answered(size_t entries)
+{
+	atomic_fetch_add(&st.supply_answers, 1);
+	atomic_fetch_add(&st.supply_entries, entries);
+}
+
+void
+stats_supply_dampened(void)
+{
+	atomic_fetch_add(&st.supply_dampened, 1);
+}
+
+void
+stats_supply_waiting(int delta)
+{
+	atomic_fetch_add(&st.supply_waiting, delta);
+}
+
+void
 stats_snapshot(struct stats *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -147,6 +170,10 @@ stats_snapshot(struct stats *s)
 	s->loop_handoffs = atomic_load(&st.loop_handoffs);
 	for (int i = 0; i < STATS_HTTP_CODES; i++)
 		s->http[i] = atomic_load(&st.http[i]);
+	s->supply_answers = atomic_load(&st.supply_answers);
+	s->supply_entries = atomic_load(&st.supply_entries);
+	s->supply_dampened = atomic_load(&st.supply_dampened);
+	s->supply_waiting = (uint64_t)atomic_load(&st.supply_waiting);
 }
 
 /* The record of uri, created if absent (stats_repl_lock held); NULL

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Trellis (vmdird) vs OpenLDAP slapd replication benchmark: convergence
-# latency and add throughput on a 3-node multi-master mesh, the time a new
-# node takes to copy a loaded directory in (join), and resident memory.
+# latency, the CPU each replicated write costs all nodes together, and add
+# throughput on multi-master set-ups of N nodes (a full mesh, or a ring
+# where each node pulls from its predecessor), the time a new node takes
+# to copy a loaded directory in (join), and resident memory.
 # Same machine, same client, same data, in one run. See tests/bench/README.md.
 set -euo pipefail
 
@@ -13,8 +15,12 @@ Replication benchmark of Trellis (vmdird) against OpenLDAP slapd
 (back-mdb, syncprov, multiprovider syncrepl refreshAndPersist).
 
 Options:
-  -w, --writes W        latency writes on node 1, read on node 3   (default 200)
-  -n, --entries N       ldclt adds on node 1 of each 3-node mesh    (default 5000)
+  -w, --writes W        latency writes on node 1, read on node N   (default 200)
+  -n, --entries N       ldclt adds on node 1 of each set-up         (default 5000)
+      --nodes LIST      node counts, comma-separated, 2 to 9        (default 3)
+      --topology T      mesh (every node pulls from every other), ring
+                        (each node pulls from its predecessor only) or
+                        both                                        (default mesh)
   -j, --join-entries J  entries loaded before the join measurement  (default 100000)
   -r, --rounds R        rounds; each runs both servers              (default 3)
       --add-threads T   ldclt threads for the mesh adds             (default 4)
@@ -33,8 +39,8 @@ Environment:
                   tests/bench/; if none is found, it is compiled with \$CC)
   BENCH_TRELLIS   "vmdird" (default) or "slapd": slapd on both sides, to
                   check the harness itself
-  SLAPD_PORT      first slapd port; nodes use +1..+4    (default 13900)
-  TRELLIS_PORT    first vmdird port; nodes use +1..+4   (default 13910)
+  SLAPD_PORT      first slapd port; nodes use +1..+9    (default 13900)
+  TRELLIS_PORT    first vmdird port; nodes use +1..+9   (default 13910)
   BENCH_PASSWORD  Administrator password (default Bench-Passw0rd!)
   TMPDIR          where the temp dir goes (default /tmp)
 EOF
@@ -42,7 +48,7 @@ EOF
 
 # --- options ----------------------------------------------------------------
 WRITES="" ENTRIES="" JOIN_ENTRIES="" ROUNDS="" QUICK=0 DO_JOIN=1
-ADD_THREADS=4 LOAD_THREADS=4 JSON="" KEEP=0 INSTALL=0
+ADD_THREADS=4 LOAD_THREADS=4 JSON="" KEEP=0 INSTALL=0 NODES_LIST=3 TOPOLOGY=mesh
 while [ $# -gt 0 ]; do
     case $1 in
         -w|--writes) WRITES=$2; shift ;;
@@ -50,6 +56,10 @@ while [ $# -gt 0 ]; do
         -j|--join-entries) JOIN_ENTRIES=$2; shift ;;
         -r|--rounds) ROUNDS=$2; shift ;;
         --add-threads) ADD_THREADS=$2; shift ;;
+        --nodes) NODES_LIST=$2; shift ;;
+        --nodes=*) NODES_LIST=${1#--nodes=} ;;
+        --topology) TOPOLOGY=$2; shift ;;
+        --topology=*) TOPOLOGY=${1#--topology=} ;;
         --load-threads) LOAD_THREADS=$2; shift ;;
         --quick) QUICK=1 ;;
         --no-join) DO_JOIN=0 ;;
@@ -72,6 +82,14 @@ for v in WRITES ENTRIES JOIN_ENTRIES ROUNDS ADD_THREADS LOAD_THREADS; do
 done
 [ "$ENTRIES" -le 999999 ] && [ "$JOIN_ENTRIES" -le 999999 ] \
     || { echo "repl_bench.sh: at most 999999 entries (cn=XXXXXX)" >&2; exit 2; }
+[[ $NODES_LIST =~ ^[2-9](,[2-9])*$ ]] \
+    || { echo "repl_bench.sh: --nodes takes node counts from 2 to 9, comma-separated" >&2; exit 2; }
+NODES=(${NODES_LIST//,/ })
+case $TOPOLOGY in
+    mesh|ring) TOPOS=("$TOPOLOGY") ;;
+    both) TOPOS=(mesh ring) ;;
+    *) echo "repl_bench.sh: --topology must be mesh, ring or both" >&2; exit 2 ;;
+esac
 
 SLAPD_PORT=${SLAPD_PORT:-13900} TRELLIS_PORT=${TRELLIS_PORT:-13910}
 PASS=${BENCH_PASSWORD:-Bench-Passw0rd!}
@@ -109,6 +127,24 @@ uri() { echo "ldap://$HOST:$1"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 rss_of() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo NA; }
+# cpu_ticks PID...: user + system clock ticks of the processes, summed
+# (fields 14 and 15 of /proc/PID/stat, counted after the command name)
+cpu_ticks() {
+    local p t=0
+    for p in "$@"; do
+        t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+    done
+    echo "$t"
+}
+CLK_TCK=$(getconf CLK_TCK)
+# trellis_pulls PORT...: replication cycles completed by every agreement of
+# the nodes (vmwMonitorPulls of their cn=monitor entries), summed
+trellis_pulls() {
+    local p
+    for p in "$@"; do
+        adm ldapsearch "$p" -LLL -o ldif-wrap=no -b cn=monitor -s one vmwMonitorPulls 2>/dev/null || return 1
+    done | awk '/^vmwMonitorPulls: / { s += $2 } END { print s + 0 }'
+}
 # Every client call has a deadline: a server that stops answering must end
 # the phase (its figures become NA), never hang the run.
 adm() { local tool=$1 port=$2; shift 2; timeout 300 "$tool" -x -H "$(uri "$port")" -D "$ADMIN" -w "$PASS" "$@"; }
@@ -258,10 +294,15 @@ slapd_run() {    # slapd_run DIR PORT: sets SERVER_PID
     wait_port "$2" "$SERVER_PID" "$1/server.log"
 }
 vmdird_run() {   # vmdird_run DIR PORT [flags]: sets SERVER_PID
-    local dir=$1 port=$2
+    local dir=$1 port=$2 sock=$1/vmdird.sock
     shift 2
     port_free "$port"
+    # a local socket of its own (none if the path is too long for one) and
+    # no HTTP side port: several nodes (and any other vmdird on the
+    # machine) must not compete for the defaults
+    [ ${#sock} -lt 100 ] || sock=""
     "$VMDIRD" -d "$dir/data" --listen "$HOST" -p "$port" "${SCHEMA_ARGS[@]}" --pid-file "$dir/vmdird.pid" \
+        -o "ldapi_socket=$sock" -o http_port=0 \
         --log-level warn "$@" >>"$dir/server.log" 2>&1 </dev/null &
     SERVER_PID=$!; PIDS+=("$SERVER_PID")
     wait_port "$port" "$SERVER_PID" "$dir/server.log"
@@ -283,55 +324,102 @@ vmdird_agreement() {  # vmdird_agreement ON_PORT NODE PARTNER_PORT: NODE pulls f
         || { log "cannot add the agreement $2 -> $3"; return 1; }
 }
 
-# mesh_start IMPL DIR PORT0: a 3-node mesh on PORT0+1..3; sets MESH_PIDS.
-# Returns 1 (after saying why) if the mesh cannot be built.
+# pulls_from TOPO N I: the nodes node I pulls from (mesh: every other one;
+# ring: its predecessor, node N for node 1).
+pulls_from() {
+    local topo=$1 n=$2 i=$3 q
+    if [ "$topo" = ring ]; then
+        [ "$i" = 1 ] && echo "$n" || echo $((i - 1))
+        return
+    fi
+    for q in $(seq "$n"); do [ "$q" = "$i" ] || echo "$q"; done
+}
+
+# vmdird_topology P0 N TOPO: the agreements the joins made (every node and
+# node 1 pull from each other) become those of TOPO: the missing ones are
+# added and the others removed, all written on node 1.
+vmdird_topology() {
+    local p0=$1 n=$2 topo=$3 i q dn line
+    for i in $(seq "$n"); do
+        for q in $(pulls_from "$topo" "$n" "$i"); do
+            [ "$i" = 1 ] || [ "$q" = 1 ] || vmdird_agreement $((p0 + 1)) "node$i" $((p0 + q)) || return 1
+        done
+    done
+    [ "$topo" = ring ] || return 0
+    # a join's agreement that the ring does not have: NODE pulls from PORT
+    adm ldapsearch $((p0 + 1)) -LLL -o ldif-wrap=no -b "cn=Servers,$SITE" '(objectClass=vmwReplicationAgreement)' 1.1 |
+        sed -n 's/^dn: //p' >"$WORK/agreements.$$" || return 1
+    while read -r dn; do
+        line=$(sed -n 's/^labeledURI=ldap:\/\/[^:]*:\([0-9]*\),cn=Replication Agreements,cn=node\([0-9]*\),.*/\2 \1/p' <<<"$dn")
+        [ -n "$line" ] || continue
+        read -r i q <<<"$line"
+        q=$((q - p0))
+        pulls_from ring "$n" "$i" | grep -qx "$q" && continue
+        adm ldapdelete $((p0 + 1)) "$dn" >/dev/null || { log "cannot remove the agreement $dn"; return 1; }
+    done <"$WORK/agreements.$$"
+    rm -f "$WORK/agreements.$$"
+}
+
+# mesh_start IMPL DIR PORT0 N TOPO: N nodes on PORT0+1..N, pulling as TOPO
+# says; sets MESH_PIDS. Returns 1 (after saying why) if the set-up cannot
+# be built.
 mesh_start() {
-    local impl=$1 dir=$2 p0=$3 i p peers q
+    local impl=$1 dir=$2 p0=$3 n=$4 topo=$5 i p peers q
     MESH_PIDS=()
     if [ "$impl" = slapd ]; then
-        for i in 1 2 3; do
+        for i in $(seq "$n"); do
             p=$((p0 + i)) peers=""
-            for q in 1 2 3; do [ "$q" = "$i" ] || peers+=" $((p0 + q))"; done
+            for q in $(pulls_from "$topo" "$n" "$i"); do peers+=" $((p0 + q))"; done
             slapd_conf "$dir/n$i" "$p" "$i" "$peers" provider
         done
         slapd_base "$dir/n1"
-        for i in 1 2 3; do slapd_run "$dir/n$i" $((p0 + i)); MESH_PIDS+=("$SERVER_PID"); done
+        for i in $(seq "$n"); do slapd_run "$dir/n$i" $((p0 + i)); MESH_PIDS+=("$SERVER_PID"); done
     else
         vmdird_init "$dir/n1" node1
         vmdird_run "$dir/n1" $((p0 + 1)); MESH_PIDS+=("$SERVER_PID")
-        for i in 2 3; do
+        for i in $(seq 2 "$n"); do
             vmdird_join "$dir/n$i" "node$i" $((p0 + i)) $((p0 + 1)) || return 1
             vmdird_run "$dir/n$i" $((p0 + i)); MESH_PIDS+=("$SERVER_PID")
             # one join at a time: the next join writes on node 1 only once
             # this node's first copy is in (a set-up step, not measured)
             wait_same_count $((p0 + 1)) $((p0 + i)) 120 || { log "node$i did not copy node 1 in 120 s"; return 1; }
         done
-        vmdird_agreement $((p0 + 1)) node2 $((p0 + 3)) || return 1
-        vmdird_agreement $((p0 + 1)) node3 $((p0 + 2)) || return 1
+        vmdird_topology "$p0" "$n" "$topo" || return 1
     fi
-    # every link up: a probe written on each node must reach the other two
-    for i in 1 2 3; do
+    # every link up: a probe written on each node must reach every other
+    for i in $(seq "$n"); do
         printf 'dn: cn=probe-%s,%s\nobjectClass: person\ncn: probe-%s\nsn: probe\n' "$i" "$USERS" "$i" |
             adm ldapadd $((p0 + i)) >/dev/null || { log "cannot add a probe on node $i"; return 1; }
     done
-    for i in 1 2 3; do for q in 1 2 3; do
+    for i in $(seq "$n"); do for q in $(seq "$n"); do
         wait_dn $((p0 + q)) "cn=probe-$i,$USERS" 120 || { log "probe from node $i not on node $q after 120 s"; return 1; }
     done; done
 }
 
-# --- phase 1: 3-node mesh: latency, add throughput, catch-up, rss ----------
-# appends "ROUND NAME p50 p90 p99 max lost add_ops add_errors catchup_s rss_kib status"
+# --- phase 1: N nodes: latency, CPU per write, add throughput, catch-up, rss -
+# appends "ROUND NAME NODES TOPO p50 p90 p99 max lost add_ops add_errors
+# catchup_s rss_kib cpu_ms_per_write pulls_per_write status"
 bench_mesh() {
-    local round=$1 name=$2 impl=$3 p0=$4 dir=$5 out t0 t1 found n3=0 i end st=ok
-    local lat="NA NA NA NA NA" add=NA errs=NA catch=NA rss=NA
+    local round=$1 name=$2 impl=$3 p0=$4 dir=$5 n=$6 topo=$7 out t0 t1 found nn=0 i end st=ok
+    local lat="NA NA NA NA NA" add=NA errs=NA catch=NA rss=NA cpu=NA pulls=NA c0 c1 q0="" q1 ports=()
     mkdir -p "$dir"
-    log "$name: starting a 3-node mesh (ports $((p0 + 1))-$((p0 + 3)))"
-    mesh_start "$impl" "$dir" "$p0" || st=mesh-setup-failed
+    log "$name: starting $n nodes, $topo (ports $((p0 + 1))-$((p0 + n)))"
+    mesh_start "$impl" "$dir" "$p0" "$n" "$topo" || st=mesh-setup-failed
 
     if [ "$st" = ok ]; then
-        log "$name: convergence latency, $WRITES writes on node 1, read on node 3"
-        if out=$("$REPL_LATENCY" --json --run "r$round" "$(uri $((p0 + 1)))" "$(uri $((p0 + 3)))" \
+        log "$name: convergence latency, $WRITES writes on node 1, read on node $n"
+        for i in $(seq "$n"); do ports+=($((p0 + i))); done
+        [ "$impl" = slapd ] || q0=$(trellis_pulls "${ports[@]}") || q0=""
+        c0=$(cpu_ticks "${MESH_PIDS[@]}")
+        if out=$("$REPL_LATENCY" --json --run "r$round" "$(uri $((p0 + 1)))" "$(uri $((p0 + n)))" \
             "$ADMIN" "$PASS" "$USERS" "$WRITES" 2>"$dir/latency.err"); then
+            c1=$(cpu_ticks "${MESH_PIDS[@]}")
+            cpu=$(awk -v a="$c0" -v b="$c1" -v t="$CLK_TCK" -v w="$WRITES" 'BEGIN { printf "%.3f", (b - a) * 1000 / t / w }')
+            # the pulls the writes caused: let the last one's echoes end first
+            if [ -n "$q0" ]; then
+                sleep 1
+                q1=$(trellis_pulls "${ports[@]}") && pulls=$(awk -v a="$q0" -v b="$q1" -v w="$WRITES" 'BEGIN { printf "%.2f", (b - a) / w }')
+            fi
             echo "$out" >"$dir/latency.json"
             lat=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); f=lambda v: "NA" if v is None else "%.3f" % v
 print(f(d["p50_ms"]), f(d["p90_ms"]), f(d["p99_ms"]), f(d["max_ms"]), d["lost"])' "$out")
@@ -350,25 +438,25 @@ print(f(d["p50_ms"]), f(d["p90_ms"]), f(d["p99_ms"]), f(d["max_ms"]), d["lost"])
         errs=$(ldclt_errors "$dir/add.log")
         [ "$found" -eq "$ENTRIES" ] || log "WARNING: $name node 1 has $found of $ENTRIES entries ($errs failed adds; see $dir/add.log)"
         add=$(awk -v n="$found" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }')
-        # catch-up: after the last add returned, how long until node 3 has them all
+        # catch-up: after the last add returned, how long until node N has them all
         end=$((SECONDS + 120))
         while [ "$SECONDS" -lt "$end" ]; do
-            n3=$(count_entries $((p0 + 3)))
-            [ "$n3" -ge "$found" ] && { catch=$(elapsed "$t1" "$(now)"); break; }
+            nn=$(count_entries $((p0 + n)))
+            [ "$nn" -ge "$found" ] && { catch=$(elapsed "$t1" "$(now)"); break; }
             sleep 0.05
         done
-        [ "$catch" != NA ] || { log "WARNING: $name node 3 has $n3 of $found entries 120 s after the adds"; st=catch-up-incomplete; }
+        [ "$catch" != NA ] || { log "WARNING: $name node $n has $nn of $found entries 120 s after the adds"; st=catch-up-incomplete; }
         rss=$(rss_of "${MESH_PIDS[0]}")
     fi
     if [ "$st" != ok ]; then
-        log "WARNING: $name round $round mesh phase: $st"
+        log "WARNING: $name round $round $n-node $topo phase: $st"
         for i in "${!MESH_PIDS[@]}"; do hung $((p0 + i + 1)) "${MESH_PIDS[$i]}"; done
     fi
     for i in "${MESH_PIDS[@]}"; do stop_pid "$i"; done
-    echo "$round $name $lat $add $errs $catch $rss $st" >>"$MESH_RESULTS"
-    printf '[repl-bench %s] round %d %-8s latency p50 %s p99 %s ms (lost %s)  add %s ops/s  catch-up %s s  rss %s KiB  %s\n' \
-        "$(date +%T)" "$round" "$name" "$(cut -d' ' -f1 <<<"$lat")" "$(cut -d' ' -f3 <<<"$lat")" \
-        "$(cut -d' ' -f5 <<<"$lat")" "$add" "$catch" "$rss" "$st" >&2
+    echo "$round $name $n $topo $lat $add $errs $catch $rss $cpu $pulls $st" >>"$MESH_RESULTS"
+    printf '[repl-bench %s] round %d %-8s %d %-4s latency p50 %s p99 %s ms (lost %s)  cpu %s ms/write  pulls %s/write  add %s ops/s  catch-up %s s  rss %s KiB  %s\n' \
+        "$(date +%T)" "$round" "$name" "$n" "$topo" "$(cut -d' ' -f1 <<<"$lat")" "$(cut -d' ' -f3 <<<"$lat")" \
+        "$(cut -d' ' -f5 <<<"$lat")" "$cpu" "$pulls" "$add" "$catch" "$rss" "$st" >&2
 }
 
 # --- phase 2: join -------------------------------------------------------------
@@ -460,7 +548,7 @@ bench_join() {
 }
 
 # --- main -----------------------------------------------------------------
-log "work dir $WORK; $ROUNDS round(s); $WRITES latency writes, $ENTRIES mesh adds, join of $JOIN_ENTRIES entries; trellis side = $TRELLIS_IMPL${VMDIRD:+ ($VMDIRD)}"
+log "work dir $WORK; $ROUNDS round(s); nodes ${NODES[*]}, ${TOPOS[*]}; $WRITES latency writes, $ENTRIES adds, join of $JOIN_ENTRIES entries; trellis side = $TRELLIS_IMPL${VMDIRD:+ ($VMDIRD)}"
 MESH_RESULTS=$WORK/mesh.tsv JOIN_RESULTS=$WORK/join.tsv
 : >"$MESH_RESULTS"; : >"$JOIN_RESULTS"
 if [ "$DO_JOIN" = 1 ]; then
@@ -471,24 +559,29 @@ for r in $(seq "$ROUNDS"); do
     order="slapd trellis"; [ $((r % 2)) = 0 ] && order="trellis slapd"   # alternate who goes first
     for side in $order; do
         if [ "$side" = slapd ]; then impl=slapd p0=$SLAPD_PORT; else impl=$TRELLIS_IMPL p0=$TRELLIS_PORT; fi
-        bench_mesh "$r" "$side" "$impl" "$p0" "$WORK/r$r-$side-mesh"
+        for n in "${NODES[@]}"; do for topo in "${TOPOS[@]}"; do
+            bench_mesh "$r" "$side" "$impl" "$p0" "$WORK/r$r-$side-$topo$n" "$n" "$topo"
+        done; done
         if [ "$DO_JOIN" = 1 ]; then bench_join "$r" "$side" "$impl" "$p0" "$WORK/r$r-$side-join" "$WORK/src-$side"; fi
     done
 done
 
-median() {  # median FILE SIDE COLUMN DECIMALS; NA values are skipped
-    awk -v s="$2" -v c="$3" '$2 == s && $c != "NA" { print $c }' "$1" | sort -g |
+# median FILE SIDE COLUMN DECIMALS [NODES TOPO]; NA values are skipped
+median() {
+    awk -v s="$2" -v c="$3" -v n="${5:-}" -v t="${6:-}" \
+        '$2 == s && (n == "" || ($3 == n && $4 == t)) && $c != "NA" { print $c }' "$1" | sort -g |
         awk -v d="$4" '{ v[NR] = $1 } END { if (NR == 0) { print "null"; exit }
               if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.*f", d, m }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "null" && b != "null" && b > 0) printf "%.3f", a / b; else print "null" }'; }
 
 echo
-echo "Per round, 3-node mesh ($WRITES latency writes node 1 -> node 3; $ENTRIES adds, $ADD_THREADS threads, on node 1):"
-printf '%-6s %-8s %9s %9s %9s %9s %5s %10s %7s %9s %10s  %s\n' round server "p50 ms" "p90 ms" "p99 ms" "max ms" lost \
-    "add ops/s" "add err" "catchup s" "rss1 KiB" status
-sort -k1,1n -k2,2 "$MESH_RESULTS" | while read -r r side a b c d e f g h i st; do
-    printf '%-6s %-8s %9s %9s %9s %9s %5s %10s %7s %9s %10s  %s\n' "$r" "$side" "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h" "$i" "$st"
+echo "Per round ($WRITES latency writes node 1 -> node N, CPU of all N nodes and replication pulls per write; $ENTRIES adds, $ADD_THREADS threads, on node 1):"
+printf '%-6s %-8s %5s %-5s %9s %9s %9s %9s %5s %9s %8s %10s %7s %9s %10s  %s\n' round server nodes topo "p50 ms" "p90 ms" \
+    "p99 ms" "max ms" lost "cpu ms/w" "pulls/w" "add ops/s" "add err" "catchup s" "rss1 KiB" status
+sort -k1,1n -k3,3n -k4,4 -k2,2 "$MESH_RESULTS" | while read -r r side n topo a b c d e f g h i cpu pulls st; do
+    printf '%-6s %-8s %5s %-5s %9s %9s %9s %9s %5s %9s %8s %10s %7s %9s %10s  %s\n' "$r" "$side" "$n" "$topo" \
+        "$a" "$b" "$c" "$d" "$e" "$cpu" "$pulls" "$f" "$g" "$h" "$i" "$st"
 done
 if [ "$DO_JOIN" = 1 ]; then
     echo
@@ -498,26 +591,61 @@ if [ "$DO_JOIN" = 1 ]; then
         printf '%-6s %-8s %10s %10s %14s %14s  %s\n' "$r" "$side" "$a" "$b" "$c" "$d" "$st"
     done
 fi
-echo
-echo "Medians over $ROUNDS round(s) (trellis side: $TRELLIS_IMPL):"
-printf '%-22s %12s %12s %8s\n' metric trellis slapd ratio
-json='{'
-metrics=("lat_p50_ms mesh 3 3 latency p50 ms" "lat_p90_ms mesh 4 3 latency p90 ms" "lat_p99_ms mesh 5 3 latency p99 ms"
-         "lat_max_ms mesh 6 3 latency max ms" "lat_lost mesh 7 0 latency lost"
-         "add_ops_per_s mesh 8 1 3-node add ops/s" "add_errors mesh 9 0 add errors" "catchup_s mesh 10 3 catch-up node 3 s"
-         "rss_node1_kib mesh 11 0 rss node 1 KiB")
+
+# One block of medians per set-up (nodes, topology); the join's once.
+mesh_metrics=("lat_p50_ms 5 3 latency p50 ms" "lat_p90_ms 6 3 latency p90 ms" "lat_p99_ms 7 3 latency p99 ms"
+              "lat_max_ms 8 3 latency max ms" "lat_lost 9 0 latency lost" "cpu_ms_per_write 14 3 CPU ms per write"
+              "pulls_per_write 15 2 pulls per write"
+              "add_ops_per_s 10 1 add ops/s" "add_errors 11 0 add errors" "catchup_s 12 3 catch-up node N s"
+              "rss_node1_kib 13 0 rss node 1 KiB")
+join_metrics=("join_s 3 3 join s" "join_entries 4 0 join entries"
+              "rss_joined_kib 5 0 rss joined KiB" "rss_join_source_kib 6 0 rss source KiB")
+# medians_block FILE NODES TOPO METRIC...: prints the rows, leaves the JSON
+# members in BLOCK_JSON
+medians_block() {
+    local f=$1 n=$2 topo=$3 m key col dec label t s q
+    shift 3
+    BLOCK_JSON=""
+    for m in "$@"; do
+        read -r key col dec label <<<"$m"
+        t=$(median "$f" trellis "$col" "$dec" $n $topo); s=$(median "$f" slapd "$col" "$dec" $n $topo); q=$(ratio "$t" "$s")
+        printf '%-22s %12s %12s %8s\n' "$label" "$t" "$s" "$q"
+        BLOCK_JSON+="\"$key\": {\"trellis\": $t, \"slapd\": $s, \"ratio\": $q}, "
+    done
+}
+configs="" top_json=""
+for n in "${NODES[@]}"; do for topo in "${TOPOS[@]}"; do
+    echo
+    echo "Medians over $ROUNDS round(s), $n nodes, $topo (trellis side: $TRELLIS_IMPL):"
+    printf '%-22s %12s %12s %8s\n' metric trellis slapd ratio
+    medians_block "$MESH_RESULTS" "$n" "$topo" "${mesh_metrics[@]}"
+    configs+="${configs:+, }{\"nodes\": $n, \"topology\": \"$topo\", ${BLOCK_JSON%, }}"
+    top_json=$BLOCK_JSON
+done; done
 if [ "$DO_JOIN" = 1 ]; then
-    metrics+=("join_s join 3 3 join s" "join_entries join 4 0 join entries"
-              "rss_joined_kib join 5 0 rss joined KiB" "rss_join_source_kib join 6 0 rss source KiB")
+    echo
+    echo "Medians over $ROUNDS round(s), join (trellis side: $TRELLIS_IMPL):"
+    printf '%-22s %12s %12s %8s\n' metric trellis slapd ratio
+    medians_block "$JOIN_RESULTS" "" "" "${join_metrics[@]}"
+    join_json=$BLOCK_JSON
 fi
-for m in "${metrics[@]}"; do
-    read -r key phase col dec label <<<"$m"
-    if [ "$phase" = mesh ]; then f=$MESH_RESULTS; else f=$JOIN_RESULTS; fi
-    t=$(median "$f" trellis "$col" "$dec"); s=$(median "$f" slapd "$col" "$dec"); q=$(ratio "$t" "$s")
-    printf '%-22s %12s %12s %8s\n' "$label" "$t" "$s" "$q"
-    json+="\"$key\": {\"trellis\": $t, \"slapd\": $s, \"ratio\": $q}, "
-done
-echo "(ratio = trellis / slapd: lower is better for latency, catch-up, join time and rss; higher for ops/s)"
+echo
+echo "Summary of the medians (latency node 1 -> node N; CPU of all nodes per replicated write; Trellis pulls per write):"
+printf '%5s %-5s | %-36s | %-28s\n' nodes topo "trellis p50/p99 ms, cpu ms, pulls" "slapd p50/p99 ms, cpu ms"
+for n in "${NODES[@]}"; do for topo in "${TOPOS[@]}"; do
+    row=()
+    for side in trellis slapd; do
+        row+=("$(median "$MESH_RESULTS" "$side" 5 3 "$n" "$topo")/$(median "$MESH_RESULTS" "$side" 7 3 "$n" "$topo"), $(median "$MESH_RESULTS" "$side" 14 3 "$n" "$topo")")
+    done
+    row[0]+=", $(median "$MESH_RESULTS" trellis 15 2 "$n" "$topo")"
+    printf '%5s %-5s | %-36s | %-28s\n' "$n" "$topo" "${row[0]}" "${row[1]}"
+done; done
+echo "(ratio = trellis / slapd: lower is better for latency, CPU, catch-up, join time and rss; higher for ops/s)"
+# With one set-up, its medians are also at the top level, as before --nodes.
+json='{'
+[ "${#NODES[@]}" = 1 ] && [ "${#TOPOS[@]}" = 1 ] && json+=$top_json
+[ "$DO_JOIN" = 1 ] && json+=$join_json
+json+="\"configs\": [$configs], \"nodes\": [$(IFS=,; echo "${NODES[*]}")], \"topology\": \"$TOPOLOGY\", "
 json+="\"writes\": $WRITES, \"entries\": $ENTRIES, \"join_entries\": $([ "$DO_JOIN" = 1 ] && echo "$JOIN_ENTRIES" || echo null), "
 json+="\"rounds\": $ROUNDS, \"trellis_impl\": \"$TRELLIS_IMPL\"}"
 if [ "$JSON" = - ]; then echo "$json"; elif [ -n "$JSON" ]; then echo "$json" >"$JSON"; log "wrote $JSON"; fi

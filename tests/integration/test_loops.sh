@@ -10,6 +10,7 @@
 #  - on a single loop, a client that never reads a large answer does not
 #    hold up another client of the same loop (its search goes on on a
 #    worker and parks; the other's base search is answered);
+#  - the same counters in /metrics;
 #  - a clean SIGTERM with connections still open on every loop.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/repl_lib.sh"
@@ -54,6 +55,22 @@ is "$(d on 'j["loopReads"]')" 8 "loop reads: 5 base searches + 1 compare + 1 sub
 is "$(d on 'j["loopHandoffs"]')" 1 "one handoff: the subtree search of $((NENT + 1)) candidates"
 is "$(grep -c '^dn: ' "$T_DIR/on.sub.ldif")" $((NENT + 1)) "the handed-over search returned every entry"
 is "$(d on 'j["operations"]["search"]')" 7 "searches counted: 5 + 1 + the second read"
+# /metrics (parsed by prometheus_client) reads the same counters; no LDAP
+# request comes between the monitor read and it
+mon A >"$T_DIR/on.2.json"
+metric() {
+	curl -s "$(hurl A)/metrics" | /usr/bin/python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    for s in fam.samples:
+        if s.name == sys.argv[1]:
+            print(int(s.value))' "$1"
+}
+is "$(metric trellis_ldap_loop_reads_total)" "$(mon_get "$T_DIR/on.2.json" 'j["loopReads"]')" \
+    "/metrics trellis_ldap_loop_reads_total equals cn=monitor's"
+is "$(metric trellis_ldap_loop_handoffs_total)" "$(mon_get "$T_DIR/on.2.json" 'j["loopHandoffs"]')" \
+    "/metrics trellis_ldap_loop_handoffs_total equals cn=monitor's"
 
 # many connections at once, spread over the loops
 cat >"$T_DIR/many.py" <<'EOF'

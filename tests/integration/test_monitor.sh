@@ -5,6 +5,8 @@
 #    entries for a known sequence of client operations;
 #  - failed binds counted there and in the root DSE alike;
 #  - cn=monitor refused to anonymous and ordinary users (50);
+#  - what a node supplied to replication partners: nothing alone; pulls
+#    answered and entries sent to a joined node, whose pull then waits;
 #  - per agreement: a joined node shows its partner's entry with a last
 #    success and no backlog once caught up; with the partner stopped, the
 #    failures, the last error and its time appear; scopes and a missing
@@ -50,6 +52,8 @@ is "$(d 'j["results"]["0"]')" 12 "success results: 12"
 is "$(d 'j["totalConnections"]')" 8 "connections accepted: 8"
 is "$(d 'j["entriesSent"]')" 4 "search entries sent: 3 + the first read's cn=monitor"
 is "$(d 'j["bindFailures"]')" 1 "one failed bind"
+is "$(mon_get "$T_DIR/m1.json" '[j["supplyAnswers"], j["supplyEntries"], j["supplyDampened"], j["supplyWaiting"]]')" \
+    "[0, 0, 0, 0]" "a node without partners supplied nothing: no pull answered, dampened or waiting"
 is "$(d 'j["highestCommittedUSN"]')" 1 "one committed change (the add)"
 ok "bytes received grew" [ "$(d 'j["bytesReceived"]')" -gt 0 ]
 ok "bytes sent grew" [ "$(d 'j["bytesSent"]')" -gt 0 ]
@@ -92,6 +96,10 @@ like "$out" "^labeledURI: $AURI\$" "the agreement entry names its supplier"
 like "$out" '^vmwMonitorLastSuccess: 20[0-9]{12}Z$' "... has a last success"
 ok "... has applied entries" [ "$(sed -n 's/^vmwMonitorEntriesApplied: //p' <<<"$out")" -gt 0 ]
 like "$out" '^vmwMonitorFailures: 0$' "... and no failure"
+ok "A answered B's pulls and sent it entries" eval \
+    '[ "$(mon A | python3 -c "import json,sys; j=json.load(sys.stdin); print(min(j[\"supplyAnswers\"], j[\"supplyEntries\"]))")" -gt 0 ]'
+wait_ok "B's pull waits on A" eval \
+    '[ "$(adm_search A -b cn=monitor -s base vmwMonitorSupplyWaiting | sed -n "s/^vmwMonitorSupplyWaiting: //p")" = 1 ]'
 is "$(adm_search B -b cn=monitor -s one 1.1 | grep -c '^dn: labeledURI=')" 1 \
     "one level below cn=monitor: the agreement only"
 is "$(adm_search B -b cn=monitor -s sub 1.1 | grep -c '^dn: ')" 2 "subtree: cn=monitor and the agreement"

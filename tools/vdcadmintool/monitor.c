@@ -79,6 +79,10 @@ static const struct mon_field mon_server_fields[] = {
 	{ "highestCommittedUSN", "highestCommittedUSN", true },
 	{ "bindFailures", "vmwBindFailures", true },
 	{ "accountLockouts", "vmwAccountLockouts", true },
+	{ "supplyAnswers", "vmwMonitorSupplyAnswers", true },
+	{ "supplyEntries", "vmwMonitorSupplyEntries", true },
+	{ "supplyDampened", "vmwMonitorSupplyDampened", true },
+	{ "supplyWaiting", "vmwMonitorSupplyWaiting", true },
 	{ NULL, NULL, false }
 };
 
