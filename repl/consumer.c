@@ -207,7 +207,11 @@ consumer_pull(struct agreement *a, LDAP *ld, const char *hwm, const char *inv,
 {
 	struct pull_request req = { .utdv = REPL_UTDV_INIT, .page = srv->conf.repl_page_size,
 	    .wait_ms = wait_ms };
-	LDAPControl ctl = { OID_TRELLIS_PULL, { 0, NULL }, 1 }, *ctls[] = { &ctl, NULL };
+	LDAPControl ctl = { OID_TRELLIS_PULL, { 0, NULL }, 1 };
+	LDAPControl dctl = { OID_TRELLIS_PULL_DIRECT, { 0, NULL }, 0 };
+	LDAPControl *ctls[] = { &ctl, NULL, NULL };
+	struct relay direct;
+	char dbuf[RELAY_MAX * (REPL_INV_LEN + 1)], (*invs)[64];
 	char *attrs[] = { "*", "+", NULL };
 	struct timeval tv = { 1, 0 };
 	LDAPMessage *res = NULL;
@@ -221,6 +225,24 @@ consumer_pull(struct agreement *a, LDAP *ld, const char *hwm, const char *inv,
 	repl_pull_request_free(&req);
 	if (rc != LDAP_SUCCESS)
 		return rc;
+	/* this node and the partners it also pulls from (relay.c): a
+	 * supplier that knows the control holds back what they send here
+	 * themselves (and this node's own changes, echoed) */
+	direct.n = 0;
+	if (strlen(srv->invocation) == REPL_INV_LEN)
+		memcpy(direct.inv[direct.n++], srv->invocation, REPL_INV_LEN + 1);
+	if ((invs = calloc(RELAY_MAX - 1, sizeof(*invs))) != NULL) {
+		size_t n = stats_repl_direct(a->uri, invs, RELAY_MAX - 1);
+		for (size_t i = 0; i < n; i++)
+			if (strlen(invs[i]) == REPL_INV_LEN)
+				memcpy(direct.inv[direct.n++], invs[i], REPL_INV_LEN + 1);
+		free(invs);
+	}
+	if (direct.n > 0) {
+		dctl.ldctl_value.bv_len = repl_relay_format(&direct, dbuf, sizeof(dbuf));
+		dctl.ldctl_value.bv_val = dbuf;
+		ctls[1] = &dctl;
+	}
 	rc = ldap_search_ext(ld, srv->suffix, LDAP_SCOPE_SUBTREE, "(objectClass=*)",
 	    attrs, 0, ctls, NULL, NULL, 0, &msgid);
 	ber_memfree(ctl.ldctl_value.bv_val);
@@ -377,6 +399,7 @@ consumer_main(void *arg)
 		if (p.n > 0)
 			consumer_progress(a, &p);
 		stats_repl_success(a->uri, p.n, consumer_backlog(&p));
+		stats_repl_partner(a->uri, p.inv);
 		wait_ms = p.more || p.utdv == NULL ? 0 : srv->conf.repl_interval * 1000;
 		page_free(&p);
 	}

@@ -176,6 +176,21 @@ int		 repl_pull_response_decode(const struct berval *v,
 void		 repl_pull_request_free(struct pull_request *r);
 void		 repl_pull_response_free(struct pull_response *r);
 
+/* relay.c: the partners a consumer pulls from directly (the value of
+ * the OID_TRELLIS_PULL_DIRECT control), whose changes a waiting pull may
+ * hold back for RELAY_HOLD_MS */
+#define RELAY_MAX	64
+#define RELAY_HOLD_MS	500
+struct relay {
+	char	inv[RELAY_MAX][REPL_INV_LEN + 1];
+	size_t	n;
+};
+/* r from v (NULL or no value: none); LDAP_PROTOCOL_ERROR if malformed. */
+int		 repl_relay_parse(const struct berval *v, struct relay *r);
+/* The value for r in buf (what fits); its length. */
+size_t		 repl_relay_format(const struct relay *r, char *buf, size_t len);
+bool		 repl_relay_has(const struct relay *r, const char *inv);
+
 /* tlsprobe.c: why the ldaps:// partner uri cannot be reached, in why. */
 void		 repl_tls_why(const char *uri, char *why, size_t len);
 

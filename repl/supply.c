@@ -69,6 +69,13 @@ struct supply {
 	size_t		 nout;		/* entries sent in this page */
 	bool		 more;
 	char		*utdv_text;	/* this node's vector at top */
+	struct relay	 direct;	/* the consumer's direct partners */
+	bool		 urgent;	/* a change collected comes from here,
+					 * or from a partner not in direct */
+	bool		 holding;	/* relayed changes held (relay.c) */
+	struct timespec	 hold_end;
+	bool		 again;		/* answer: an empty page, "more" */
+	uint64_t	 seen;		/* the top of the last scan */
 };
 
 /* A commit that took no USN (a replication page that changed nothing
@@ -123,13 +130,15 @@ supply_past(const struct timespec *t, const struct timespec *now)
 	    now->tv_nsec >= t->tv_nsec);
 }
 
-/* Waits until a change above hwm is committed, the op goes away, or end. */
+/* Waits until a change above hwm is committed, the op goes away, or end;
+ * counted among the waiting pulls unless it holds relayed changes. */
 static void
-supply_wait(struct op *o, uint64_t hwm, const struct timespec *end)
+supply_wait(struct op *o, uint64_t hwm, const struct timespec *end, bool count)
 {
 	struct timespec now, step;
 
-	stats_supply_waiting(1);
+	if (count)
+		stats_supply_waiting(1);
 	pthread_mutex_lock(&supply_lock);
 	while (be_usn_highest(srv->be) <= hwm && !o->abandoned && !srv->stopping) {
 		clock_gettime(CLOCK_REALTIME, &now);
@@ -143,7 +152,8 @@ supply_wait(struct op *o, uint64_t hwm, const struct timespec *end)
 		pthread_cond_timedwait(&supply_cond, &supply_lock, &step);
 	}
 	pthread_mutex_unlock(&supply_lock);
-	stats_supply_waiting(-1);
+	if (count)
+		stats_supply_waiting(-1);
 }
 
 /* Metadata values of e the consumer has not seen: *out (caller frees,
@@ -225,6 +235,11 @@ supply_collect(struct supply *s, uint64_t usn, uint64_t id)
 		entry_free(e);
 		return -1;
 	}
+	/* a change from here, or from a partner the consumer does not pull
+	 * from, must go now; others it gets from their origin */
+	for (size_t i = 0; i < nm && !s->urgent; i++)
+		s->urgent = strcasecmp(metas[i].orig_invocation, srv->invocation) == 0 ||
+		    !repl_relay_has(&s->direct, metas[i].orig_invocation);
 	free(metas);
 	entry_free(e);
 	s->last = usn;
@@ -419,14 +434,14 @@ supply_parse(struct supply *s, const struct berval *v, int *wait_ms)
 		repl_pull_request_free(&r);
 		return rc;
 	}
-	s->hwm = r.hwm;
+	s->hwm = s->seen = r.hwm;
 	s->utdv = r.utdv;	/* taken over */
 	s->page = r.page > SUPPLY_MAX_PAGE ? SUPPLY_MAX_PAGE : r.page;
 	*wait_ms = r.wait_ms > SUPPLY_MAX_WAIT ? SUPPLY_MAX_WAIT : r.wait_ms;
 	/* a consumer that knows another incarnation of this node must not wait */
 	if (strcmp(r.inv, srv->invocation) != 0)
 		*wait_ms = 0;
-	return LDAP_SUCCESS;
+	return repl_relay_parse(&s->op->pull_direct, &s->direct);
 }
 
 /* This node's vector: what it has merged from partners plus its own
@@ -596,6 +611,29 @@ supply_round(struct supply *s)
 	return true;
 }
 
+/* Changes collected for a waiting pull, all relayed from partners its
+ * consumer pulls from directly (relay.c): true to hold them and keep
+ * waiting (the mark stays below them), false to answer now: with them,
+ * or, once the hold is over, with an empty page asking for more. */
+static bool
+supply_hold(struct supply *s, const struct timespec *end, const struct timespec *now)
+{
+	if (s->urgent || s->direct.n == 0)
+		return false;
+	if (!s->holding) {
+		s->holding = true;
+		supply_deadline(RELAY_HOLD_MS, &s->hold_end);
+		if (supply_past(end, &s->hold_end))
+			s->hold_end = *end;
+		stats_supply_held();
+		return true;
+	}
+	if (!supply_past(&s->hold_end, now))
+		return true;
+	s->again = true;
+	return false;
+}
+
 /* A waiting pull woken by changes its consumer has all of keeps waiting:
  * true when it does, its scan start moved to the top it scanned (every
  * USN up to there was looked at and is covered by the consumer's
@@ -605,18 +643,26 @@ supply_dampen(struct supply *s, int wait_ms, const struct timespec *end)
 {
 	struct timespec now;
 
-	if (wait_ms == 0 || s->rc != LDAP_SUCCESS || s->nids > 0 || s->more ||
+	if (wait_ms == 0 || s->rc != LDAP_SUCCESS || s->more ||
 	    s->top <= s->hwm || s->op->abandoned || srv->stopping)
 		return false;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (supply_past(end, &now))
 		return false;
+	if (s->nids > 0 && !supply_hold(s, end, &now))
+		return false;
 	be_abort(s->t);
 	s->t = NULL;
 	free(s->utdv_text);
 	s->utdv_text = NULL;
-	s->hwm = s->last = s->top;
-	stats_supply_dampened();
+	s->seen = s->top;
+	if (s->nids == 0) {
+		s->hwm = s->last = s->top;
+		s->holding = false;
+		stats_supply_dampened();
+	}
+	s->nids = 0;
+	s->urgent = false;
 	return true;
 }
 
@@ -642,11 +688,19 @@ repl_supply(struct op *o)
 	supply_deadline(wait_ms, &end);
 	do {
 		if (wait_ms > 0)
-			supply_wait(o, s->hwm, &end);
+			supply_wait(o, s->seen, s->holding ? &s->hold_end : &end,
+			    !s->holding);
 		if (!supply_round(s)) {
 			supply_free(s);
 			return;
 		}
 	} while (supply_dampen(s, wait_ms, &end));
+	if (s->again) {
+		/* the held changes stay above the mark: the consumer pulls
+		 * again at once and gets what it still lacks */
+		s->nids = 0;
+		s->more = true;
+		s->last = s->hwm;
+	}
 	supply_page(s);
 }

@@ -102,6 +102,7 @@ monitor_server(void)
 	rc |= monitor_add_u64(e, "vmwMonitorSupplyAnswers", s.supply_answers);
 	rc |= monitor_add_u64(e, "vmwMonitorSupplyEntries", s.supply_entries);
 	rc |= monitor_add_u64(e, "vmwMonitorSupplyDampened", s.supply_dampened);
+	rc |= monitor_add_u64(e, "vmwMonitorSupplyHeld", s.supply_held);
 	rc |= monitor_add_u64(e, "vmwMonitorSupplyWaiting", s.supply_waiting);
 	if (rc != 0) {
 		entry_free(e);

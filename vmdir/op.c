@@ -55,6 +55,7 @@ op_free(struct op *o)
 	free(o->pdu.bv_val);
 	ber_memfree(o->cookie.bv_val);
 	ber_memfree(o->pull.bv_val);
+	ber_memfree(o->pull_direct.bv_val);
 	free(o->bind_ndn);
 	free(o->out.bv_val);
 	free(o);
@@ -131,6 +132,14 @@ op_controls(struct op *o, char **bad)
 		    memcmp(oid.bv_val, OID_TRELLIS_PULL, oid.bv_len) == 0 &&
 		    o->tag == LDAP_REQ_SEARCH) {
 			if (value.bv_val == NULL || ber_dupbv(&o->pull, &value) == NULL)
+				rc = LDAP_PROTOCOL_ERROR;
+			continue;
+		}
+		if (oid.bv_len == strlen(OID_TRELLIS_PULL_DIRECT) &&
+		    memcmp(oid.bv_val, OID_TRELLIS_PULL_DIRECT, oid.bv_len) == 0 &&
+		    o->tag == LDAP_REQ_SEARCH) {
+			if (value.bv_val == NULL || o->pull_direct.bv_val != NULL ||
+			    ber_dupbv(&o->pull_direct, &value) == NULL)
 				rc = LDAP_PROTOCOL_ERROR;
 			continue;
 		}

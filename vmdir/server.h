@@ -189,6 +189,8 @@ struct op {
 	struct berval	 cookie;	/* owned (ber_memfree) */
 	struct berval	 pull;		/* replication pull control value,
 					 * owned (ber_memfree); bv_val NULL if absent */
+	struct berval	 pull_direct;	/* the consumer's direct partners
+					 * (relay.c), owned; NULL if absent */
 	char		*bind_ndn;	/* identity when the op started */
 	bool		 admin;
 	struct berval	 out;		/* search entries not sent yet (sent
@@ -452,6 +454,7 @@ int	write_txn_op(struct op *o, int (*fn)(struct be_txn *, void *,
 /* Trellis' own protocol elements. */
 #define OID_TRELLIS_ADMIN	"1.3.6.1.4.1.6876.40.10.4.1"	/* extended op */
 #define OID_TRELLIS_PULL	"1.3.6.1.4.1.6876.40.10.3.1"	/* control */
+#define OID_TRELLIS_PULL_DIRECT	"1.3.6.1.4.1.6876.40.10.3.2"	/* control */
 
 /* repl/ (linked into vmdird) */
 
@@ -496,6 +499,8 @@ struct stats {
 	uint64_t	 supply_entries;	/* entries sent in them */
 	uint64_t	 supply_dampened;	/* wake-ups with nothing to send
 						 * that kept the pull waiting */
+	uint64_t	 supply_held;		/* waiting pulls that held changes
+						 * relayed from direct partners */
 	uint64_t	 supply_waiting;	/* pulls waiting now */
 };
 
@@ -509,6 +514,8 @@ struct stats_repl {
 	uint64_t		 pulls;		/* successful pulls */
 	uint64_t		 applied;	/* entries applied */
 	uint64_t		 failures;	/* failed cycles */
+	char			 inv[64];	/* the supplier's invocationId, "" */
+	bool			 healthy;	/* its last cycle succeeded */
 	struct stats_repl	*next;
 };
 
@@ -535,6 +542,8 @@ void	stats_http(int status);
 void	stats_supply_answered(size_t entries);
 /* A waiting pull woke to changes its consumer had all of and waits on. */
 void	stats_supply_dampened(void);
+/* A waiting pull started holding relayed changes back (relay.c). */
+void	stats_supply_held(void);
 /* A pull starts (+1) or stops (-1) waiting for changes. */
 void	stats_supply_waiting(int delta);
 /* A consistent-enough copy of the counters (each read atomically). */
@@ -543,6 +552,11 @@ void	stats_snapshot(struct stats *s);
 void	stats_repl_success(const char *uri, size_t applied, uint64_t backlog);
 /* An agreement's cycle failed with text. */
 void	stats_repl_error(const char *uri, const char *text);
+/* The supplier of the agreement is incarnation inv. */
+void	stats_repl_partner(const char *uri, const char *inv);
+/* The invocationIds of the suppliers this node pulls from, other than
+ * except's, whose last cycle succeeded: at most max, in out[][64]. */
+size_t	stats_repl_direct(const char *except, char (*out)[64], size_t max);
 /* The agreement is gone. */
 void	stats_repl_forget(const char *uri);
 /* Copies of every agreement's record: *out caller-frees (an array of *n,

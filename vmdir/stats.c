@@ -24,6 +24,7 @@ static struct {
 	_Atomic uint64_t	 loop_reads, loop_handoffs;
 	_Atomic uint64_t	 http[STATS_HTTP_CODES];
 	_Atomic uint64_t	 supply_answers, supply_entries, supply_dampened;
+	_Atomic uint64_t	 supply_held;
 	_Atomic int64_t		 supply_waiting;
 } st;
 
@@ -146,6 +147,12 @@ stats_supply_dampened(void)
 }
 
 void
+stats_supply_held(void)
+{
+	atomic_fetch_add(&st.supply_held, 1);
+}
+
+void
 stats_supply_waiting(int delta)
 {
 	atomic_fetch_add(&st.supply_waiting, delta);
@@ -173,6 +180,7 @@ stats_snapshot(struct stats *s)
 	s->supply_answers = atomic_load(&st.supply_answers);
 	s->supply_entries = atomic_load(&st.supply_entries);
 	s->supply_dampened = atomic_load(&st.supply_dampened);
+	s->supply_held = atomic_load(&st.supply_held);
 	s->supply_waiting = (uint64_t)atomic_load(&st.supply_waiting);
 }
 
@@ -202,11 +210,36 @@ stats_repl_success(const char *uri, size_t applied, uint64_t backlog)
 	pthread_mutex_lock(&stats_repl_lock);
 	if ((r = stats_repl_get(uri)) != NULL) {
 		r->last_success = time(NULL);
+		r->healthy = true;
 		r->pulls++;
 		r->applied += applied;
 		r->backlog = backlog;
 	}
 	pthread_mutex_unlock(&stats_repl_lock);
+}
+
+void
+stats_repl_partner(const char *uri, const char *inv)
+{
+	struct stats_repl *r;
+
+	pthread_mutex_lock(&stats_repl_lock);
+	if ((r = stats_repl_get(uri)) != NULL)
+		snprintf(r->inv, sizeof(r->inv), "%s", inv);
+	pthread_mutex_unlock(&stats_repl_lock);
+}
+
+size_t
+stats_repl_direct(const char *except, char (*out)[64], size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&stats_repl_lock);
+	for (struct stats_repl *r = stats_repl_list; r != NULL && n < max; r = r->next)
+		if (r->healthy && r->inv[0] != '\0' && strcmp(r->uri, except) != 0)
+			snprintf(out[n++], 64, "%s", r->inv);
+	pthread_mutex_unlock(&stats_repl_lock);
+	return n;
 }
 
 void
@@ -217,6 +250,7 @@ stats_repl_error(const char *uri, const char *text)
 	pthread_mutex_lock(&stats_repl_lock);
 	if ((r = stats_repl_get(uri)) != NULL) {
 		r->last_error = time(NULL);
+		r->healthy = false;
 		r->failures++;
 		snprintf(r->error, sizeof(r->error), "%s", text);
 	}

@@ -13,6 +13,12 @@
 #    sent, two pulls still wait;
 #  - when the consumers' wait time runs out, both are answered, empty, and
 #    their marks for B reach B's highest USN (the mark advanced past W);
+#  - a change Y made on A reaches C while B is frozen; when B applies it,
+#    both waiting pulls hold it back (its origin is a direct partner of
+#    both consumers, relay.c): 2 held, no entry sent, each answered once
+#    the hold is over with an empty page asking for more, and answered
+#    again, empty, when its consumer pulls at once with a vector that
+#    covers Y;
 #  - the three nodes end byte for byte identical.
 # The nodes run with repl_interval 25, so a pull waits 25 s: the steps up
 # to the dampening take a few seconds, far from that deadline.
@@ -90,6 +96,28 @@ is "$(mon B vmwMonitorSupplyEntries)" "$e1" "... empty"
 is "$(mon B vmwMonitorSupplyDampened)" $((d1 + 2)) "no other wake-up on B"
 wait_ok "C's mark for B reaches B's highest USN (past W)" mark_is_top C
 wait_ok "A's mark for B reaches B's highest USN (past W)" mark_is_top A
+
+# ------------------------------------------- relayed changes held back
+# A and C now wait on B with vectors from before Y; Y, made on A, reaches
+# C directly while B is frozen. When B applies Y, its origin A is one of
+# both consumers' direct partners (C pulls from A; A is A), so B holds it
+# (2 held), sends no entry, and after the hold answers both with an empty
+# page asking for more; they pull again at once with vectors that cover
+# Y and get nothing: 4 answers, no entry, then both wait again.
+wait_ok "quiet again" quiet
+a2=$(mon B vmwMonitorSupplyAnswers) e2=$(mon B vmwMonitorSupplyEntries)
+h2=$(mon B vmwMonitorSupplyHeld)
+ok "freeze B's pulls again" kill -STOP "$RELAY"
+ok "Y added on A" eval 'person y | adm_add A >/dev/null'
+wait_ok "C has Y" has_dn C "cn=y,$U"
+ok "thaw B's pulls" kill -CONT "$RELAY"
+wait_ok "B has Y" has_dn B "cn=y,$U"
+wait_ok "B held Y back from both waiting pulls: 2 held" \
+    eval '[ "$(mon B vmwMonitorSupplyHeld)" = $((h2 + 2)) ]'
+wait_ok "both answered after the hold, pulled again and wait again" \
+    eval '[ "$(mon B vmwMonitorSupplyAnswers)" = $((a2 + 4)) ] && waiting_is B 2'
+is "$(mon B vmwMonitorSupplyEntries)" "$e2" "B sent no entry: A and C had Y from A"
+is "$(mon B vmwMonitorSupplyHeld)" $((h2 + 2)) "nothing else held"
 
 wait_same "A, B and C identical" A B C
 kill "$RELAY" 2>/dev/null

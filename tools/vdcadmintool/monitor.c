@@ -82,6 +82,7 @@ static const struct mon_field mon_server_fields[] = {
 	{ "supplyAnswers", "vmwMonitorSupplyAnswers", true },
 	{ "supplyEntries", "vmwMonitorSupplyEntries", true },
 	{ "supplyDampened", "vmwMonitorSupplyDampened", true },
+	{ "supplyHeld", "vmwMonitorSupplyHeld", true },
 	{ "supplyWaiting", "vmwMonitorSupplyWaiting", true },
 	{ NULL, NULL, false }
 };
