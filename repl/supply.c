@@ -68,7 +68,8 @@ struct supply {
 	size_t		 nsent;
 	size_t		 nout;		/* entries sent in this page */
 	bool		 more;
-	char		*utdv_text;	/* this node's vector at top */
+	char		*utdv_raw;	/* this node's stored vector (merged from
+					 * partners) when top was taken */
 	struct relay	 direct;	/* the consumer's direct partners */
 	bool		 urgent;	/* a change collected comes from here,
 					 * or from a partner not in direct */
@@ -444,46 +445,47 @@ supply_parse(struct supply *s, const struct berval *v, int *wait_ms)
 	return repl_relay_parse(&s->op->pull_direct, &s->direct);
 }
 
-/* This node's vector: what it has merged from partners plus its own
- * changes up to top. */
+/* This node's vector: what it has merged from partners (raw, as stored)
+ * plus its own changes up to top. Built only for an answer: a waiting
+ * pull that keeps waiting never needs it. */
 static char *
-supply_own_utdv(uint64_t top)
+supply_own_utdv(const char *raw, uint64_t top)
 {
 	struct utdv u = REPL_UTDV_INIT;
-	struct be_txn *t;
-	char *v = NULL, *out = NULL;
+	char *out = NULL;
 
-	if (be_begin(srv->be, false, &t) == LDAP_SUCCESS) {
-		if (be_meta_get(t, "utdv", &v) == LDAP_SUCCESS)
-			repl_utdv_parse(v, &u);
-		be_abort(t);
-	}
-	free(v);
+	if (raw != NULL)
+		repl_utdv_parse(raw, &u);
 	repl_utdv_set_max(&u, srv->invocation, top);
 	repl_utdv_format(&u, &out);
 	repl_utdv_free(&u);
 	return out;
 }
 
-/* The top and the vector of one moment: a vector read later could claim
- * changes applied after top, which this cycle did not send. */
+/* The top and the stored vector of one moment: a vector read later could
+ * claim changes applied after top, which this cycle did not send. */
 static int
 supply_snapshot(void *arg)
 {
 	struct supply *s = arg;
+	struct be_txn *t;
 
 	s->top = be_usn_highest(srv->be);
-	s->utdv_text = supply_own_utdv(s->top);
+	if (be_begin(srv->be, false, &t) == LDAP_SUCCESS) {
+		if (be_meta_get(t, "utdv", &s->utdv_raw) != LDAP_SUCCESS)
+			s->utdv_raw = NULL;
+		be_abort(t);
+	}
 	return 0;
 }
 
 static void
 supply_done(struct supply *s, struct diag *d)
 {
+	char *own = s->more ? NULL : supply_own_utdv(s->utdv_raw, s->top);
 	struct pull_response r = {
 		.hwm = s->more ? s->last : s->top, .more = s->more,
-		.inv = srv->invocation, .utdv = s->more ? NULL : s->utdv_text,
-		.top = s->top,
+		.inv = srv->invocation, .utdv = own, .top = s->top,
 	};
 	struct berval v;
 
@@ -493,6 +495,7 @@ supply_done(struct supply *s, struct diag *d)
 	else
 		result_search_done_control(s->op, d, OID_TRELLIS_PULL, &v);
 	ber_memfree(v.bv_val);
+	free(own);
 }
 
 static void
@@ -506,7 +509,7 @@ supply_free(struct supply *s)
 		free(s->sent[i]);
 	free(s->ids);
 	free(s->sent);
-	free(s->utdv_text);
+	free(s->utdv_raw);
 	repl_utdv_free(&s->utdv);
 	free(s);
 }
@@ -653,8 +656,8 @@ supply_dampen(struct supply *s, int wait_ms, const struct timespec *end)
 		return false;
 	be_abort(s->t);
 	s->t = NULL;
-	free(s->utdv_text);
-	s->utdv_text = NULL;
+	free(s->utdv_raw);
+	s->utdv_raw = NULL;
 	s->seen = s->top;
 	if (s->nids == 0) {
 		s->hwm = s->last = s->top;
