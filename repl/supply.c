@@ -77,6 +77,8 @@ struct supply {
 	struct timespec	 hold_end;
 	bool		 again;		/* answer: an empty page, "more" */
 	uint64_t	 seen;		/* the top of the last scan */
+	uint64_t	 from;		/* where this round's scan starts: the
+					 * mark, or seen while holding */
 };
 
 /* A commit that took no USN (a replication page that changed nothing
@@ -257,7 +259,7 @@ static int
 supply_scan(struct supply *s)
 {
 	struct supply_batch *b = malloc(sizeof(*b));
-	uint64_t after = s->hwm;
+	uint64_t after = s->from;
 	int rc = LDAP_SUCCESS, r = 0;
 
 	if (b == NULL)
@@ -602,6 +604,8 @@ supply_round(struct supply *s)
 	}
 	be_consistent(srv->be, supply_snapshot, s);
 	s->last = s->hwm;
+	/* while holding, only what came since is looked at */
+	s->from = s->holding ? s->seen : s->hwm;
 	log_debug("conn=%llu op=%d PULL hwm=%" PRIu64 " top=%" PRIu64,
 	    (unsigned long long)o->conn->id, o->num, s->hwm, s->top);
 	if ((rc = be_begin(srv->be, false, &s->t)) != LDAP_SUCCESS) {
@@ -609,7 +613,7 @@ supply_round(struct supply *s)
 		result_error(o, LDAP_RES_SEARCH_RESULT, rc, "cannot read changes");
 		return false;
 	}
-	if (s->top > s->hwm)
+	if (s->top > s->from)
 		s->rc = supply_scan(s);
 	return true;
 }
@@ -621,7 +625,7 @@ supply_round(struct supply *s)
 static bool
 supply_hold(struct supply *s, const struct timespec *end, const struct timespec *now)
 {
-	if (s->urgent || s->direct.n == 0)
+	if (s->urgent || (s->direct.n == 0 && !s->holding))
 		return false;
 	if (!s->holding) {
 		s->holding = true;
@@ -647,21 +651,20 @@ supply_dampen(struct supply *s, int wait_ms, const struct timespec *end)
 	struct timespec now;
 
 	if (wait_ms == 0 || s->rc != LDAP_SUCCESS || s->more ||
-	    s->top <= s->hwm || s->op->abandoned || srv->stopping)
+	    (!s->holding && s->top <= s->hwm) || s->op->abandoned || srv->stopping)
 		return false;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (supply_past(end, &now))
 		return false;
-	if (s->nids > 0 && !supply_hold(s, end, &now))
+	if ((s->nids > 0 || s->holding) && !supply_hold(s, end, &now))
 		return false;
 	be_abort(s->t);
 	s->t = NULL;
 	free(s->utdv_raw);
 	s->utdv_raw = NULL;
 	s->seen = s->top;
-	if (s->nids == 0) {
+	if (!s->holding) {
 		s->hwm = s->last = s->top;
-		s->holding = false;
 		stats_supply_dampened();
 	}
 	s->nids = 0;
@@ -704,6 +707,13 @@ repl_supply(struct op *o)
 		s->nids = 0;
 		s->more = true;
 		s->last = s->hwm;
+	} else if (s->from != s->hwm && s->rc == LDAP_SUCCESS) {
+		/* answering after a round that looked only at what came since
+		 * the hold began: collect everything above the mark */
+		s->nids = 0;
+		s->more = false;
+		s->last = s->from = s->hwm;
+		s->rc = supply_scan(s);
 	}
 	supply_page(s);
 }
