@@ -4,7 +4,9 @@
  * and vmwLKUPProperty of schema/50trellis.schema).
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lkupmap.h"
 
@@ -46,4 +48,17 @@ lkupmap_id_ok(const char *s)
 		    (*s >= '0' && *s <= '9') || strchr("._:@-", *s) != NULL))
 			return false;
 	return true;
+}
+
+int
+lkupmap_child_num(const char *cn, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *end;
+	long v;
+
+	if (cn == NULL || strncasecmp(cn, prefix, n) != 0 || cn[n] < '1' || cn[n] > '9')
+		return 0;
+	v = strtol(cn + n, &end, 10);
+	return *end == '\0' && v > 0 && v < 100000 ? (int)v : 0;
 }

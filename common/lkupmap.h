@@ -24,5 +24,8 @@ extern const struct lkupmap lkupmap_prop[];	/* a key/value attribute */
 /* A serviceId or siteId: 1 to LKUPMAP_ID_MAX letters, digits and ._:@-
  * (they become RDN values and URL path segments). */
 bool	lkupmap_id_ok(const char *s);
+/* N of a child named <prefix>N (endpoints, properties), 1 to 99999;
+ * 0 if cn (NULL allowed) is not so named. */
+int	lkupmap_child_num(const char *cn, const char *prefix);
 
 #endif /* COMMON_LKUPMAP_H */

@@ -14,23 +14,10 @@
  * lacks), so a change whose direct path failed arrives that much later,
  * never lost.
  */
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
 #include "repl.h"
-
-static bool
-relay_inv_ok(const char *s, size_t len)
-{
-	if (len != REPL_INV_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' :
-		    !isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
-}
 
 int
 repl_relay_parse(const struct berval *v, struct relay *r)
@@ -43,7 +30,7 @@ repl_relay_parse(const struct berval *v, struct relay *r)
 	while (i < v->bv_len) {
 		const char *p = v->bv_val + i, *comma = memchr(p, ',', v->bv_len - i);
 		len = comma != NULL ? (size_t)(comma - p) : v->bv_len - i;
-		if (r->n == RELAY_MAX || !relay_inv_ok(p, len))
+		if (r->n == RELAY_MAX || !meta_uuid_ok(p, len))
 			return LDAP_PROTOCOL_ERROR;
 		memcpy(r->inv[r->n], p, len);
 		r->inv[r->n++][len] = '\0';

@@ -36,21 +36,6 @@ lookup_has_class(const struct entry *e, const char *oc)
 	return false;
 }
 
-/* N of "cn=<prefix>N,..."; 0 if e is not named so. */
-static int
-lookup_child_num(const struct entry *e, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	const char *cn = entry_get_str(e, "cn");
-	char *end;
-	long v;
-
-	if (cn == NULL || strncasecmp(cn, prefix, n) != 0 || cn[n] < '1' || cn[n] > '9')
-		return 0;
-	v = strtol(cn + n, &end, 10);
-	return *end == '\0' && v > 0 && v < 100000 ? (int)v : 0;
-}
-
 /* The children of id of class oc named <prefix>N, indexed by N - 1 in
  * *out (a calloc'd array of *n, holes NULL; caller frees each and it). */
 static int
@@ -74,7 +59,7 @@ lookup_children(struct be_txn *t, uint64_t id, const char *oc, const char *prefi
 		int num;
 		if ((rc = be_get_id(t, ids.ids[i], &e)) != LDAP_SUCCESS)
 			goto done;
-		num = lookup_has_class(e, oc) ? lookup_child_num(e, prefix) : 0;
+		num = lookup_has_class(e, oc) ? lkupmap_child_num(entry_get_str(e, "cn"), prefix) : 0;
 		if (num == 0 || (size_t)num > ids.n || v[num - 1] != NULL) {
 			entry_free(e);
 			continue;

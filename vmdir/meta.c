@@ -93,6 +93,14 @@ meta_parse_uuid(const char *s, size_t len, char *out)
 	return 0;
 }
 
+bool
+meta_uuid_ok(const char *s, size_t len)
+{
+	char out[META_UUID_LEN + 1];
+
+	return meta_parse_uuid(s, len, out) == 0;
+}
+
 static int
 meta_num(const char *s, size_t len)
 {

@@ -310,6 +310,8 @@ struct attr_meta {
 void		 meta_format(const struct attr_meta *m, char *buf, size_t len);
 /* Parses one value; LDAP_INVALID_SYNTAX if malformed. */
 int		 meta_parse(const char *s, size_t len, struct attr_meta *m);
+/* s[0..len) is an invocationId: 36 characters, hex digits and four dashes. */
+bool		 meta_uuid_ok(const char *s, size_t len);
 /* Current UTC time in the origTime format. */
 void		 meta_now(char buf[19]);
 

@@ -103,20 +103,6 @@ ldapx_has_class(char **ocs, const char *oc)
 	return false;
 }
 
-/* N of cn=<prefix>N; 0 if not so named. */
-static int
-ldapx_num(const char *cn, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	char *end;
-	long v;
-
-	if (cn == NULL || strncasecmp(cn, prefix, n) != 0 || cn[n] < '1' || cn[n] > '9')
-		return 0;
-	v = strtol(cn + n, &end, 10);
-	return *end == '\0' && v > 0 && v < 100000 ? (int)v : 0;
-}
-
 static void
 ldapx_fields(LDAP *ld, LDAPMessage *e, json_t *obj, const struct lkupmap *m)
 {
@@ -141,7 +127,7 @@ ldapx_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		ldapx_fields(ld, e, it.obj, lkupmap_reg);
 		json_object_set_new(it.obj, "attributes", json_array());
 		json_object_set_new(it.obj, "endpoints", json_array());
-	} else if (ldapx_has_class(ocs, LDAPX_OC_EP) && (it.num = ldapx_num(cn,
+	} else if (ldapx_has_class(ocs, LDAPX_OC_EP) && (it.num = lkupmap_child_num(cn,
 	    "Endpoint")) > 0) {
 		char **trust = tool_values(ld, e, LDAPX_TRUST);
 		json_t *t = json_array();
@@ -153,7 +139,7 @@ ldapx_entry(LDAP *ld, LDAPMessage *e, void *arg)
 		tool_values_free(trust);
 		json_object_set_new(it.obj, "sslTrust", t);
 		json_object_set_new(it.obj, "attributes", json_array());
-	} else if (ldapx_has_class(ocs, LDAPX_OC_PROP) && (it.num = ldapx_num(cn,
+	} else if (ldapx_has_class(ocs, LDAPX_OC_PROP) && (it.num = lkupmap_child_num(cn,
 	    "Property")) > 0) {
 		it.kind = LDAPX_PROP;
 		it.obj = json_object();
